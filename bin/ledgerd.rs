@@ -1,0 +1,2 @@
+//! ledgerd: placeholder main replaced below.
+fn main() {}
