@@ -1,0 +1,196 @@
+//! A small blocking client for the ledgerd API. Every failure is classified (unreachable, timed
+//! out, an API error with its code, an answer that is not the API's) so callers can map each class
+//! to its own exit code without parsing messages.
+
+use std::time::Duration;
+
+use reqwest::blocking::{Client as Http, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    Account, AccountPage, CreateAccount, CredentialPage, CredentialRecord, ErrorBody, ErrorCode, HEADER_API_KEY,
+    HEADER_API_SECRET, Health, RegisterRequest, RevokeResponse, SecretString, StatusFilter, WhoAmI,
+};
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach the ledger at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error("the ledger at {url} did not answer within {seconds} seconds")]
+    Timeout { url: String, seconds: u64 },
+    #[error("{}", .body.message)]
+    Api { status: u16, body: ErrorBody },
+    #[error("the server at {url} answered with something that is not the ledger API (HTTP {status}): {detail}")]
+    NotTheApi { url: String, status: u16, detail: String },
+    #[error("the ledger URL {url:?} is not valid: {detail}")]
+    BadUrl { url: String, detail: String },
+}
+
+impl ClientError {
+    /// The API error code, when the server answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Api { body, .. } => Some(body.code),
+            _ => None,
+        }
+    }
+}
+
+/// The operator credential a client sends.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub api_key: String,
+    pub api_secret: SecretString,
+}
+
+/// A connection to one ledger.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: Http,
+    base: String,
+    timeout: Duration,
+    credentials: Option<Credentials>,
+}
+
+impl Client {
+    /// A client for the ledger at `base` (e.g. `http://127.0.0.1:8080`), with a per-request timeout.
+    pub fn new(base: &str, timeout: Duration) -> Result<Self, ClientError> {
+        let trimmed = base.trim_end_matches('/');
+        let parsed = reqwest::Url::parse(trimmed)
+            .map_err(|e| ClientError::BadUrl { url: base.to_owned(), detail: e.to_string() })?;
+        if parsed.scheme() != "http" && parsed.scheme() != "https" {
+            return Err(ClientError::BadUrl {
+                url: base.to_owned(),
+                detail: "it must start with http:// or https://".into(),
+            });
+        }
+        let http = Http::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("etctl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::BadUrl { url: base.to_owned(), detail: e.to_string() })?;
+        Ok(Client { http, base: trimmed.to_owned(), timeout, credentials: None })
+    }
+
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn authed(&self, request: RequestBuilder) -> RequestBuilder {
+        match &self.credentials {
+            Some(c) => request.header(HEADER_API_KEY, &c.api_key).header(HEADER_API_SECRET, c.api_secret.expose()),
+            None => request,
+        }
+    }
+
+    fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ClientError> {
+        let response = request.send().map_err(|e| self.transport_error(e))?;
+        self.decode(response)
+    }
+
+    fn transport_error(&self, error: reqwest::Error) -> ClientError {
+        let url = self.base.clone();
+        if error.is_timeout() {
+            return ClientError::Timeout { url, seconds: self.timeout.as_secs().max(1) };
+        }
+        // reqwest's own message is "error sending request for url (...)"; the root cause says why.
+        let mut detail = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            detail = cause.to_string();
+            source = cause.source();
+        }
+        ClientError::Unreachable { url, detail }
+    }
+
+    fn decode<T: DeserializeOwned>(&self, response: Response) -> Result<T, ClientError> {
+        let status = response.status().as_u16();
+        let bytes = response.bytes().map_err(|e| self.transport_error(e))?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&bytes).map_err(|e| ClientError::NotTheApi {
+                url: self.base.clone(),
+                status,
+                detail: format!("unexpected body ({e})"),
+            });
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(ClientError::Api { status, body }),
+            Err(_) => Err(ClientError::NotTheApi {
+                url: self.base.clone(),
+                status,
+                detail: "the error body is not {\"code\",\"message\"} JSON".into(),
+            }),
+        }
+    }
+
+    pub fn health(&self) -> Result<Health, ClientError> {
+        self.send(self.http.get(self.url("/health")))
+    }
+
+    pub fn whoami(&self) -> Result<WhoAmI, ClientError> {
+        self.send(self.authed(self.http.get(self.url("/whoami"))))
+    }
+
+    /// `POST /credentials`: needs no operator credential.
+    pub fn register(&self, request: &RegisterRequest) -> Result<CredentialRecord, ClientError> {
+        self.send(self.http.post(self.url("/credentials")).json(request))
+    }
+
+    pub fn list_page(
+        &self,
+        status: StatusFilter,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<CredentialPage, ClientError> {
+        let mut query = vec![("status", status.as_str().to_owned()), ("limit", limit.to_string())];
+        if let Some(after) = after {
+            query.push(("after", after.to_owned()));
+        }
+        self.send(self.authed(self.http.get(self.url("/credentials")).query(&query)))
+    }
+
+    /// Every page of the list, followed to the end.
+    pub fn list_all(&self, status: StatusFilter) -> Result<Vec<CredentialRecord>, ClientError> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.list_page(status, crate::MAX_PAGE_LIMIT, after.as_deref())?;
+            all.extend(page.data);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    pub fn get(&self, api_key: &str) -> Result<CredentialRecord, ClientError> {
+        self.send(self.authed(self.http.get(self.url(&format!("/credentials/{api_key}")))))
+    }
+
+    pub fn revoke(&self, api_key: &str) -> Result<RevokeResponse, ClientError> {
+        self.send(self.authed(self.http.delete(self.url(&format!("/credentials/{api_key}")))))
+    }
+
+    pub fn create_account(&self, name: &str) -> Result<Account, ClientError> {
+        self.send(self.authed(self.http.post(self.url("/accounts")).json(&CreateAccount { name: name.to_owned() })))
+    }
+
+    pub fn list_accounts(&self) -> Result<AccountPage, ClientError> {
+        self.send(self.authed(self.http.get(self.url("/accounts"))))
+    }
+
+    pub fn get_account(&self, id: &str) -> Result<Account, ClientError> {
+        self.send(self.authed(self.http.get(self.url(&format!("/account/{id}")))))
+    }
+}
