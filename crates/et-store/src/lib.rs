@@ -1,0 +1,123 @@
+//! The credential store behind ledgerd and `etctl db`: a [`CredentialStore`] trait and its SQLite
+//! implementation ([`SqliteStore`]) with versioned migrations, WAL, a busy timeout and triggers that
+//! enforce the revocation rules even for hand-made SQL. A PostgreSQL backend would implement the
+//! same trait.
+
+mod sqlite;
+
+pub use et_api::{Account, CredentialRecord, StatusFilter};
+pub use sqlite::{OpenMode, SCHEMA_VERSION, SqliteStore};
+
+use et_core::{ApiKey, SecretHash};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the api_key is already registered (revoked keys stay registered and cannot be registered again)")]
+    Duplicate,
+    #[error("no such credential, or it is already revoked")]
+    NotFound,
+    #[error("the cursor {0:?} is not the api_key of any credential")]
+    UnknownCursor(String),
+    #[error("the database file {path} does not exist; check the path (nothing was created)")]
+    Missing { path: String },
+    #[error("{path} is not a ledger database (it is not SQLite, or it has no ledgerd schema)")]
+    NotALedgerDatabase { path: String },
+    #[error(
+        "the database {path} has schema version {found}, newer than this program understands ({supported}); upgrade etctl/ledgerd"
+    )]
+    NewerSchema { path: String, found: i64, supported: i64 },
+    #[error("the database is busy or locked by another process; try again")]
+    Busy,
+    #[error("the database file {path} was removed or replaced while in use")]
+    FileReplaced { path: String },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open the database {path}: {detail}")]
+    Open { path: String, detail: String },
+}
+
+impl StoreError {
+    /// Whether this is the database failing (as opposed to an answer about the data).
+    pub fn is_fault(&self) -> bool {
+        !matches!(self, StoreError::Duplicate | StoreError::NotFound | StoreError::UnknownCursor(_))
+    }
+}
+
+/// A credential to register: its key, the hash of its secret, an optional label.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    pub api_key: ApiKey,
+    pub secret_hash: SecretHash,
+    pub label: Option<String>,
+}
+
+/// What authentication needs to know of a credential.
+#[derive(Debug, Clone)]
+pub struct AuthEntry {
+    pub secret_hash: SecretHash,
+    pub active: bool,
+    pub label: Option<String>,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: String,
+    pub api_key: String,
+    pub action: String,
+    pub actor: String,
+    pub reason: Option<String>,
+}
+
+/// How many credentials are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub active: u64,
+    pub revoked: u64,
+}
+
+/// The operations ledgerd and `etctl db` need. Calls block; async callers run the slow ones on a
+/// blocking thread.
+pub trait CredentialStore: Send + Sync + 'static {
+    /// Stores a new credential; [`StoreError::Duplicate`] if the key was ever registered.
+    fn register(&self, credential: &NewCredential) -> Result<CredentialRecord, StoreError>;
+
+    /// The hash and state of one credential, for authentication.
+    fn auth_entry(&self, api_key: &str) -> Result<Option<AuthEntry>, StoreError>;
+
+    fn get(&self, api_key: &str) -> Result<Option<CredentialRecord>, StoreError>;
+
+    /// One page in registration order, after the credential whose key is `after`; and the cursor
+    /// of the next page, if there is one.
+    fn list(
+        &self,
+        status: StatusFilter,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<(Vec<CredentialRecord>, Option<String>), StoreError>;
+
+    /// Revokes an active credential, recording who did it and why.
+    /// [`StoreError::NotFound`] when the key is unknown or already revoked.
+    fn revoke(&self, api_key: &str, by: &str, reason: Option<&str>) -> Result<CredentialRecord, StoreError>;
+
+    /// Records when credentials were last used, in one transaction: `(api_key, unix milliseconds)`.
+    fn record_usage(&self, uses: &[(String, i64)]) -> Result<(), StoreError>;
+
+    /// Audit events since the last call (whoever made them: this process, another one, or a hand-made
+    /// SQL statement). Cheap when nothing changed. The first call returns nothing and sets the mark.
+    fn poll_changes(&self) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// The audit trail, newest first, optionally for one key.
+    fn audit(&self, api_key: Option<&str>, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
+
+    fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Proves the database answers a read of the credential table.
+    fn check(&self) -> Result<(), StoreError>;
+
+    fn create_account(&self, name: &str, created_by: &str) -> Result<Account, StoreError>;
+    fn list_accounts(&self, limit: u32, after: Option<&str>) -> Result<(Vec<Account>, Option<String>), StoreError>;
+    fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError>;
+}

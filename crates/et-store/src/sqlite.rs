@@ -1,0 +1,453 @@
+//! The SQLite implementation of [`CredentialStore`]: one writer connection, a few reader
+//! connections, and one watcher connection that polls `PRAGMA data_version` to notice commits made
+//! by anyone (this process, `etctl db`, or an operator in the `sqlite3` shell).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+
+use crate::{
+    Account, AuditEvent, AuthEntry, Counts, CredentialRecord, CredentialStore, NewCredential, StatusFilter, StoreError,
+};
+use et_core::SecretHash;
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// `PRAGMA application_id` of a ledger database ("LDGD"), so other SQLite files are told apart.
+const APPLICATION_ID: i64 = 0x4C44_4744;
+
+/// Migration `n` (1-based) brings the schema from version `n - 1` to `n`. Never edit a released one.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+const READERS: usize = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const RECORD_COLUMNS: &str = "api_key, label, active, created_at, revoked_at, revoked_by, last_used_at";
+
+/// Whether opening may create the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// ledgerd: create the file and its schema when missing.
+    CreateIfMissing,
+    /// `etctl db`: the file must exist and be a ledger database; nothing is ever created.
+    MustExist,
+}
+
+struct Watcher {
+    conn: Connection,
+    data_version: i64,
+    last_audit_id: i64,
+    #[cfg(unix)]
+    file_id: (u64, u64),
+}
+
+/// A ledger database in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    watcher: Mutex<Watcher>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a connection leaves no half-done transaction behind (SQLite rolls
+    // back uncommitted work), so the connection is still safe to use.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn map_err(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StoreError::Busy,
+        _ => StoreError::Sqlite(error),
+    }
+}
+
+fn record(row: &Row<'_>) -> rusqlite::Result<CredentialRecord> {
+    Ok(CredentialRecord {
+        api_key: row.get(0)?,
+        label: row.get(1)?,
+        active: row.get::<_, i64>(2)? == 1,
+        created_at: row.get(3)?,
+        revoked_at: row.get(4)?,
+        revoked_by: row.get(5)?,
+        last_used_at: row.get(6)?,
+    })
+}
+
+fn audit_event(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+    Ok(AuditEvent {
+        id: row.get(0)?,
+        at: row.get(1)?,
+        api_key: row.get(2)?,
+        action: row.get(3)?,
+        actor: row.get(4)?,
+        reason: row.get(5)?,
+    })
+}
+
+fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account { id: row.get(0)?, name: row.get(1)?, created_at: row.get(2)? })
+}
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+impl SqliteStore {
+    /// Opens (and in [`OpenMode::CreateIfMissing`], creates) the database at `path`, bringing its
+    /// schema up to date.
+    pub fn open(path: impl AsRef<Path>, mode: OpenMode) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let shown = path.display().to_string();
+        let exists = path.exists();
+        if mode == OpenMode::MustExist && !exists {
+            return Err(StoreError::Missing { path: shown });
+        }
+        if exists && path.is_dir() {
+            return Err(StoreError::Open { path: shown, detail: "it is a directory, not a file".into() });
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if mode == OpenMode::CreateIfMissing {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let open = |flags: OpenFlags| -> Result<Connection, StoreError> {
+            let conn = Connection::open_with_flags(&path, flags)
+                .map_err(|e| StoreError::Open { path: shown.clone(), detail: e.to_string() })?;
+            conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+            Ok(conn)
+        };
+
+        let mut writer = open(flags)?;
+        Self::prepare_writer(&mut writer, &shown, mode)?;
+
+        let reader_flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let conn = open(reader_flags)?;
+            conn.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
+            readers.push(Mutex::new(conn));
+        }
+
+        let watch = open(reader_flags)?;
+        watch.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
+        let data_version = watch.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(map_err)?;
+        let last_audit_id =
+            watch.query_row("SELECT coalesce(max(id), 0) FROM credential_audit", [], |r| r.get(0)).map_err(map_err)?;
+        let watcher = Watcher {
+            conn: watch,
+            data_version,
+            last_audit_id,
+            #[cfg(unix)]
+            file_id: file_id(&path).unwrap_or_default(),
+        };
+
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            watcher: Mutex::new(watcher),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn prepare_writer(conn: &mut Connection, shown: &str, mode: OpenMode) -> Result<(), StoreError> {
+        let not_ledger = || StoreError::NotALedgerDatabase { path: shown.to_owned() };
+        // The first read of the header tells a non-SQLite file apart.
+        let app_id: i64 = match conn.query_row("PRAGMA application_id", [], |r| r.get(0)) {
+            Ok(id) => id,
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => return Err(not_ledger()),
+            Err(e) => return Err(map_err(e)),
+        };
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0)).map_err(map_err)?;
+        let fresh = app_id == 0 && version == 0 && tables == 0;
+        if !(app_id == APPLICATION_ID || fresh) || (fresh && mode == OpenMode::MustExist) {
+            return Err(not_ledger());
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema { path: shown.to_owned(), found: version, supported: SCHEMA_VERSION });
+        }
+
+        // WAL lets readers (ledgerd's, etctl db's, the sqlite3 shell's) run beside the writer.
+        // synchronous = FULL: a revocation that was answered must survive a power cut, not only a
+        // crash of the process.
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())).map_err(map_err)?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;").map_err(map_err)?;
+
+        if version < SCHEMA_VERSION {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
+            // Another process may have migrated while this one waited for the lock.
+            let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+                tx.execute_batch(sql).map_err(map_err)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).map_err(map_err)?;
+            }
+            tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}")).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(guard) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return guard;
+            }
+        }
+        lock(&self.readers[start % self.readers.len()])
+    }
+
+    fn get_with(conn: &Connection, api_key: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM api_credential WHERE api_key = ?1"))
+            .map_err(map_err)?;
+        stmt.query_row([api_key], record).optional().map_err(map_err)
+    }
+}
+
+impl CredentialStore for SqliteStore {
+    fn register(&self, credential: &NewCredential) -> Result<CredentialRecord, StoreError> {
+        let conn = lock(&self.writer);
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "INSERT INTO api_credential (api_key, api_secret_hash, label) VALUES (?1, ?2, ?3) RETURNING {RECORD_COLUMNS}"
+            ))
+            .map_err(map_err)?;
+        let result = stmt
+            .query_row(params![credential.api_key.as_str(), credential.secret_hash.to_hex(), credential.label], record);
+        match result {
+            Ok(rec) => Ok(rec),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                Err(StoreError::Duplicate)
+            }
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    fn auth_entry(&self, api_key: &str) -> Result<Option<AuthEntry>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT api_secret_hash, active, label FROM api_credential WHERE api_key = ?1")
+            .map_err(map_err)?;
+        let row = stmt
+            .query_row([api_key], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<String>>(2)?)))
+            .optional()
+            .map_err(map_err)?;
+        match row {
+            None => Ok(None),
+            Some((hash, active, label)) => {
+                // A hash edited by hand into something that is not 64 hex digits matches nothing.
+                let secret_hash = SecretHash::from_hex(&hash).unwrap_or_else(|_| SecretHash::of(""));
+                Ok(Some(AuthEntry { secret_hash, active: active == 1, label }))
+            }
+        }
+    }
+
+    fn get(&self, api_key: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        Self::get_with(&self.reader(), api_key)
+    }
+
+    fn list(
+        &self,
+        status: StatusFilter,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<(Vec<CredentialRecord>, Option<String>), StoreError> {
+        let conn = self.reader();
+        let after_rowid: i64 = match after {
+            None => 0,
+            Some(key) => conn
+                .prepare_cached("SELECT rowid FROM api_credential WHERE api_key = ?1")
+                .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+                .map_err(map_err)?
+                .ok_or_else(|| StoreError::UnknownCursor(key.to_owned()))?,
+        };
+        let filter = match status {
+            StatusFilter::Active => "active = 1 AND",
+            StatusFilter::Revoked => "active = 0 AND",
+            StatusFilter::All => "",
+        };
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM api_credential WHERE {filter} rowid > ?1 ORDER BY rowid LIMIT ?2"
+            ))
+            .map_err(map_err)?;
+        let mut rows: Vec<CredentialRecord> = stmt
+            .query_map(params![after_rowid, i64::from(limit) + 1], record)
+            .map_err(map_err)?
+            .collect::<Result<_, _>>()
+            .map_err(map_err)?;
+        let next = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| r.api_key.clone())
+        } else {
+            None
+        };
+        Ok((rows, next))
+    }
+
+    fn revoke(&self, api_key: &str, by: &str, reason: Option<&str>) -> Result<CredentialRecord, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
+        let changed = tx
+            .prepare_cached(
+                "UPDATE api_credential SET active = 0, revoked_by = ?2, revoke_reason = ?3 WHERE api_key = ?1 AND active = 1",
+            )
+            .and_then(|mut s| s.execute(params![api_key, by, reason]))
+            .map_err(map_err)?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let rec = Self::get_with(&tx, api_key)?.ok_or(StoreError::NotFound)?;
+        tx.commit().map_err(map_err)?;
+        Ok(rec)
+    }
+
+    fn record_usage(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction().map_err(map_err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE api_credential SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0, 'unixepoch')
+                      WHERE api_key = ?1
+                        AND (last_used_at IS NULL OR last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0, 'unixepoch'))",
+                )
+                .map_err(map_err)?;
+            for (key, millis) in uses {
+                stmt.execute(params![key, millis]).map_err(map_err)?;
+            }
+        }
+        tx.commit().map_err(map_err)
+    }
+
+    fn poll_changes(&self) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut w = lock(&self.watcher);
+        #[cfg(unix)]
+        if file_id(&self.path) != Some(w.file_id) {
+            return Err(StoreError::FileReplaced { path: self.path.display().to_string() });
+        }
+        let version: i64 = w.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(map_err)?;
+        if version == w.data_version {
+            return Ok(Vec::new());
+        }
+        let events: Vec<AuditEvent> = w
+            .conn
+            .prepare_cached(
+                "SELECT id, at, api_key, action, actor, reason FROM credential_audit WHERE id > ?1 ORDER BY id",
+            )
+            .and_then(|mut s| s.query_map([w.last_audit_id], audit_event)?.collect())
+            .map_err(map_err)?;
+        // Only now that the events are read is the new version acknowledged: a failed read is retried.
+        w.data_version = version;
+        if let Some(last) = events.last() {
+            w.last_audit_id = last.id;
+        }
+        Ok(events)
+    }
+
+    fn audit(&self, api_key: Option<&str>, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, at, api_key, action, actor, reason FROM credential_audit
+                  WHERE ?1 IS NULL OR api_key = ?1 ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(map_err)?;
+        stmt.query_map(params![api_key, limit], audit_event)
+            .map_err(map_err)?
+            .collect::<Result<_, _>>()
+            .map_err(map_err)
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        let conn = self.reader();
+        let mut stmt =
+            conn.prepare_cached("SELECT active, count(*) FROM api_credential GROUP BY active").map_err(map_err)?;
+        let mut counts = Counts::default();
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))).map_err(map_err)?;
+        for row in rows {
+            let (active, n) = row.map_err(map_err)?;
+            if active == 1 {
+                counts.active = n as u64;
+            } else {
+                counts.revoked = n as u64;
+            }
+        }
+        Ok(counts)
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        let conn = self.reader();
+        conn.prepare_cached("SELECT count(*) FROM (SELECT 1 FROM api_credential LIMIT 1)")
+            .and_then(|mut s| s.query_row([], |_| Ok(())))
+            .map_err(map_err)
+    }
+
+    fn create_account(&self, name: &str, created_by: &str) -> Result<Account, StoreError> {
+        let conn = lock(&self.writer);
+        let id = format!("acc_{}", et_core::random_hex16());
+        conn.prepare_cached(
+            "INSERT INTO account (id, name, created_by) VALUES (?1, ?2, ?3) RETURNING id, name, created_at",
+        )
+        .and_then(|mut s| s.query_row(params![id, name, created_by], account))
+        .map_err(map_err)
+    }
+
+    fn list_accounts(&self, limit: u32, after: Option<&str>) -> Result<(Vec<Account>, Option<String>), StoreError> {
+        let conn = self.reader();
+        let after_rowid: i64 = match after {
+            None => 0,
+            Some(id) => conn
+                .prepare_cached("SELECT rowid FROM account WHERE id = ?1")
+                .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+                .map_err(map_err)?
+                .ok_or_else(|| StoreError::UnknownCursor(id.to_owned()))?,
+        };
+        let mut stmt = conn
+            .prepare_cached("SELECT id, name, created_at FROM account WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")
+            .map_err(map_err)?;
+        let mut rows: Vec<Account> = stmt
+            .query_map(params![after_rowid, i64::from(limit) + 1], account)
+            .map_err(map_err)?
+            .collect::<Result<_, _>>()
+            .map_err(map_err)?;
+        let next = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|a| a.id.clone())
+        } else {
+            None
+        };
+        Ok((rows, next))
+    }
+
+    fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        let conn = self.reader();
+        conn.prepare_cached("SELECT id, name, created_at FROM account WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], account).optional())
+            .map_err(map_err)
+    }
+}

@@ -1,0 +1,202 @@
+//! The store against a real SQLite file: registration, revocation, paging, the audit trail, and the
+//! rules the database enforces on hand-made SQL from another connection.
+
+use et_core::{ApiKey, ApiSecret, SecretHash};
+use et_store::{CredentialStore, NewCredential, OpenMode, SqliteStore, StatusFilter, StoreError};
+use rusqlite::Connection;
+
+fn fresh() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("ledger.db"), OpenMode::CreateIfMissing).unwrap();
+    (dir, store)
+}
+
+fn new_credential(label: Option<&str>) -> NewCredential {
+    let api_key = ApiKey::generate();
+    let secret = ApiSecret::parse(&format!("sk_{}", "ab".repeat(32))).unwrap();
+    NewCredential { api_key, secret_hash: secret.hash(), label: label.map(str::to_owned) }
+}
+
+/// What an operator in the `sqlite3` shell would do: a separate connection to the same file.
+fn shell(store: &SqliteStore) -> Connection {
+    Connection::open(store.path()).unwrap()
+}
+
+#[test]
+fn register_then_duplicate_even_after_revocation() {
+    let (_dir, store) = fresh();
+    let c = new_credential(Some("billing"));
+    let rec = store.register(&c).unwrap();
+    assert_eq!(rec.api_key, c.api_key.as_str());
+    assert_eq!(rec.label.as_deref(), Some("billing"));
+    assert!(rec.active);
+    assert!(rec.created_at.ends_with('Z') && rec.created_at.contains('T'), "{}", rec.created_at);
+    assert!(matches!(store.register(&c), Err(StoreError::Duplicate)));
+    store.revoke(c.api_key.as_str(), "ak_someone", None).unwrap();
+    assert!(matches!(store.register(&c), Err(StoreError::Duplicate)));
+}
+
+#[test]
+fn the_stored_hash_is_the_spec_hash_and_never_the_secret() {
+    let (_dir, store) = fresh();
+    let secret = ApiSecret::parse("sk_503baa03e200179d94e68a83c1b510594e56fd9ff84ce7ef436335c0399f797c").unwrap();
+    let key = ApiKey::parse("ak_000102030405060708090a0b0c0d0e0fd65df89f").unwrap();
+    store.register(&NewCredential { api_key: key.clone(), secret_hash: secret.hash(), label: None }).unwrap();
+    let stored: String = shell(&store)
+        .query_row("SELECT api_secret_hash FROM api_credential WHERE api_key = ?1", [key.as_str()], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, "684973506859df19ac316208329d03b18da03ecbd11ef2db0561ac72602000c0");
+    let entry = store.auth_entry(key.as_str()).unwrap().unwrap();
+    assert!(entry.secret_hash.ct_matches(&SecretHash::of(secret.expose())));
+    assert!(entry.active);
+}
+
+#[test]
+fn revoke_records_who_and_is_not_found_the_second_time() {
+    let (_dir, store) = fresh();
+    let c = new_credential(None);
+    store.register(&c).unwrap();
+    let rec = store.revoke(c.api_key.as_str(), "ak_operator", Some("left the company")).unwrap();
+    assert!(!rec.active);
+    assert_eq!(rec.revoked_by.as_deref(), Some("ak_operator"));
+    assert!(rec.revoked_at.is_some());
+    assert!(matches!(store.revoke(c.api_key.as_str(), "ak_operator", None), Err(StoreError::NotFound)));
+    assert!(matches!(store.revoke(ApiKey::generate().as_str(), "ak_operator", None), Err(StoreError::NotFound)));
+
+    let audit = store.audit(Some(c.api_key.as_str()), 10).unwrap();
+    let actions: Vec<(&str, &str, Option<&str>)> =
+        audit.iter().map(|e| (e.action.as_str(), e.actor.as_str(), e.reason.as_deref())).collect();
+    assert_eq!(actions, [("revoke", "ak_operator", Some("left the company")), ("register", "api", None)]);
+}
+
+#[test]
+fn a_hand_made_update_is_filled_in_audited_and_seen_by_the_poller() {
+    let (_dir, store) = fresh();
+    let c = new_credential(None);
+    store.register(&c).unwrap();
+    let before_poll = store.poll_changes().unwrap();
+    assert_eq!(before_poll.len(), 1, "the registration is an event");
+
+    shell(&store).execute("UPDATE api_credential SET active = false WHERE api_key = ?1", [c.api_key.as_str()]).unwrap();
+
+    let rec = store.get(c.api_key.as_str()).unwrap().unwrap();
+    assert!(!rec.active);
+    assert_eq!(rec.revoked_by.as_deref(), Some("db"));
+    assert!(rec.revoked_at.is_some());
+    let events = store.poll_changes().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].action.as_str(), events[0].actor.as_str()), ("revoke", "db"));
+    assert_eq!(events[0].api_key, c.api_key.as_str());
+    assert!(store.poll_changes().unwrap().is_empty(), "nothing new, nothing reported");
+}
+
+#[test]
+fn revocation_is_permanent_against_hand_made_sql() {
+    let (_dir, store) = fresh();
+    let c = new_credential(None);
+    store.register(&c).unwrap();
+    store.revoke(c.api_key.as_str(), "ak_operator", None).unwrap();
+    let sh = shell(&store);
+    let err = sh
+        .execute("UPDATE api_credential SET active = 1 WHERE api_key = ?1", [c.api_key.as_str()])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("revocation is permanent"), "{err}");
+    let err = sh.execute("DELETE FROM api_credential", []).unwrap_err().to_string();
+    assert!(err.contains("never deleted"), "{err}");
+    let err = sh.execute("DELETE FROM credential_audit", []).unwrap_err().to_string();
+    assert!(err.contains("append-only"), "{err}");
+    let err = sh.execute("UPDATE api_credential SET api_secret_hash = ?1", [&"0".repeat(64)]).unwrap_err().to_string();
+    assert!(err.contains("never change"), "{err}");
+    assert!(!store.get(c.api_key.as_str()).unwrap().unwrap().active);
+}
+
+#[test]
+fn listing_pages_in_registration_order_with_filters() {
+    let (_dir, store) = fresh();
+    let creds: Vec<NewCredential> = (0..7).map(|i| new_credential(Some(&format!("c{i}")))).collect();
+    for c in &creds {
+        store.register(c).unwrap();
+    }
+    store.revoke(creds[1].api_key.as_str(), "ak_x", None).unwrap();
+    store.revoke(creds[4].api_key.as_str(), "ak_x", None).unwrap();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = store.list(StatusFilter::Active, 2, after.as_deref()).unwrap();
+        assert!(page.len() <= 2);
+        seen.extend(page.into_iter().map(|r| r.label.unwrap()));
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["c0", "c2", "c3", "c5", "c6"]);
+    let (revoked, next) = store.list(StatusFilter::Revoked, 10, None).unwrap();
+    assert_eq!(revoked.iter().map(|r| r.label.clone().unwrap()).collect::<Vec<_>>(), ["c1", "c4"]);
+    assert_eq!(next, None);
+    assert_eq!(store.list(StatusFilter::All, 100, None).unwrap().0.len(), 7);
+    assert!(matches!(
+        store.list(StatusFilter::All, 10, Some(ApiKey::generate().as_str())),
+        Err(StoreError::UnknownCursor(_))
+    ));
+    let counts = store.counts().unwrap();
+    assert_eq!((counts.active, counts.revoked), (5, 2));
+}
+
+#[test]
+fn usage_is_recorded_and_never_goes_backwards() {
+    let (_dir, store) = fresh();
+    let c = new_credential(None);
+    store.register(&c).unwrap();
+    let key = c.api_key.as_str().to_owned();
+    store.record_usage(&[(key.clone(), 1_700_000_000_123)]).unwrap();
+    assert_eq!(store.get(&key).unwrap().unwrap().last_used_at.as_deref(), Some("2023-11-14T22:13:20.123Z"));
+    store.record_usage(&[(key.clone(), 1_600_000_000_000)]).unwrap();
+    assert_eq!(store.get(&key).unwrap().unwrap().last_used_at.as_deref(), Some("2023-11-14T22:13:20.123Z"));
+}
+
+#[test]
+fn must_exist_creates_nothing_and_names_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.db");
+    assert!(matches!(SqliteStore::open(&missing, OpenMode::MustExist), Err(StoreError::Missing { .. })));
+    assert!(!missing.exists());
+
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "this is not a database, just some text that is long enough to have a header").unwrap();
+    assert!(matches!(SqliteStore::open(&text, OpenMode::MustExist), Err(StoreError::NotALedgerDatabase { .. })));
+
+    let other = dir.path().join("other.db");
+    Connection::open(&other).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+    assert!(matches!(SqliteStore::open(&other, OpenMode::CreateIfMissing), Err(StoreError::NotALedgerDatabase { .. })));
+
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, "").unwrap();
+    assert!(matches!(SqliteStore::open(&empty, OpenMode::MustExist), Err(StoreError::NotALedgerDatabase { .. })));
+}
+
+#[test]
+fn reopening_keeps_data_and_uses_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let c = new_credential(Some("kept"));
+    SqliteStore::open(&path, OpenMode::CreateIfMissing).unwrap().register(&c).unwrap();
+    let store = SqliteStore::open(&path, OpenMode::MustExist).unwrap();
+    assert_eq!(store.get(c.api_key.as_str()).unwrap().unwrap().label.as_deref(), Some("kept"));
+    let mode: String = shell(&store).query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let version: i64 = shell(&store).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, et_store::SCHEMA_VERSION);
+}
+
+#[test]
+fn accounts_round_trip() {
+    let (_dir, store) = fresh();
+    let a = store.create_account("cash", "ak_x").unwrap();
+    assert!(a.id.starts_with("acc_"));
+    assert_eq!(store.get_account(&a.id).unwrap(), Some(a.clone()));
+    assert_eq!(store.get_account("acc_missing").unwrap(), None);
+    assert_eq!(store.list_accounts(10, None).unwrap().0, vec![a]);
+}
