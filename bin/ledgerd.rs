@@ -1,2 +1,5 @@
-//! ledgerd: placeholder main replaced below.
-fn main() {}
+//! ledgerd: the ledger API server. Configuration and serving live in the `ledgerd-server` crate.
+
+fn main() -> std::process::ExitCode {
+    ledgerd_server::main()
+}
