@@ -1,6 +1,134 @@
-//! The ledgerd server (being built).
+//! ledgerd, the ledger API server, as a library: [`main`] for the binary, [`server::app`] and
+//! [`server::launch_with_tcp_listener`] for tests and embedding, [`command`] for generated docs.
 
-/// Runs ledgerd with the process's arguments.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod auth;
+pub mod config;
+mod dev;
+mod error;
+mod input;
+pub mod metrics;
+mod openapi;
+mod routes;
+pub mod server;
+mod usage;
+mod watcher;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use tokio::net::TcpListener;
+
+pub use config::{Config, LogFormat, Settings, command};
+pub use server::{AppState, Shared, app, launch_with_tcp_listener};
+
+/// Runs ledgerd with the process's arguments and environment.
+pub fn main() -> ExitCode {
+    let config = Config::parse();
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+/// Start-up errors are one plain line on stderr, whatever the log format, so a person reading a
+/// failed `systemctl status` or a terminal sees the fix at once.
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+async fn bind(listen: &str) -> Result<TcpListener, String> {
+    TcpListener::bind(listen).await.map_err(|e| {
+        format!(
+            "cannot listen on {listen}: {e}; stop whatever uses that address or set LEDGERD_LISTEN (or --listen) \
+             to another one (port 0 picks a free port)"
+        )
+    })
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    if config.dev {
+        return run_dev(config).await;
+    }
+    let settings = config.settings().map_err(|e| e.to_string())?;
+    let listener = bind(&config.listen).await?;
+    server::launch_with_tcp_listener(settings, listener, shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+async fn run_dev(config: Config) -> Result<(), String> {
+    let ignored: Vec<&str> = [
+        ("LEDGERD_DB", config.db != std::path::Path::new("ledgerd.db")),
+        ("LEDGERD_INSTANCE_ID", config.instance_id.is_some()),
+        ("LEDGERD_INSTANCE_KEY", config.instance_key.is_some()),
+        ("LEDGERD_INSTANCE_KEY_FILE", config.instance_key_file.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    if !ignored.is_empty() {
+        tracing::warn!("dev mode ignores {}; it makes its own instance and database", ignored.join(", "));
+    }
+    let listener = bind(&config.listen).await?;
+    let addr = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let dir = std::path::PathBuf::from(dev::DEV_DIR);
+    let ledger = tokio::task::spawn_blocking(move || dev::prepare(&dir)).await.map_err(|e| e.to_string())??;
+    tracing::warn!(
+        "dev mode: {} was wiped and recreated with a throwaway vendor key, instance `dev` and its database; \
+         never use it for real credentials",
+        ledger.vendor_key_file.parent().map(|d| d.display().to_string()).unwrap_or_default()
+    );
+    // The secret goes to stdout, which is the point of dev mode, and never to the log.
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(dev::exports(&ledger, addr).as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("cannot print the dev credentials: {e}"))?;
+    drop(stdout);
+    let mut settings = ledger.settings;
+    settings.auth_cache_ttl = std::time::Duration::from_secs(config.auth_cache_ttl);
+    server::launch_with_tcp_listener(settings, listener, shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+        "SIGTERM"
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<&str>();
+    let name = tokio::select! {
+        name = interrupt => name,
+        name = terminate => name,
+    };
+    tracing::info!("{name} received: finishing the requests in flight, then stopping");
 }

@@ -1,0 +1,292 @@
+//! Authentication: the `X-Api-Key`/`X-Api-Secret` check behind every protected route, and the
+//! in-process cache that makes it cheap.
+//!
+//! A cache hit costs a SHA-256 of the presented secret, one map lookup and a constant-time compare,
+//! all inline on the async thread. Only a miss goes to a blocking thread and the database. Revocations
+//! evict entries (through the API before the answer is sent; from the database within the watcher's
+//! poll interval), and an invalidation epoch stops a miss that read the database before a revocation
+//! from putting the stale answer back afterwards.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use et_api::{HEADER_API_KEY, HEADER_API_SECRET};
+use et_core::{ApiKey, SecretHash};
+
+use crate::error::ApiError;
+use crate::metrics::{AuthOutcome, Metrics};
+use crate::server::AppState;
+
+/// Most credentials kept in the cache; beyond it the least useful are evicted (they are only
+/// re-read from the database, never refused).
+const CACHE_CAPACITY: u64 = 100_000;
+
+/// A verified, active credential as the cache holds it.
+pub struct CachedEntry {
+    pub api_key: String,
+    pub label: Option<String>,
+    secret_hash: SecretHash,
+    /// Unix milliseconds of the latest authenticated use, 0 for none yet.
+    last_used_ms: AtomicI64,
+    /// Whether `last_used_ms` is waiting in the usage queue to be written.
+    queued: AtomicBool,
+}
+
+impl std::fmt::Debug for CachedEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedEntry").field("api_key", &self.api_key).finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The credential cache, its invalidation epoch, and the queue of `last_used_at` updates.
+pub struct AuthCache {
+    cache: Option<moka::sync::Cache<String, Arc<CachedEntry>>>,
+    /// Bumped by every invalidation; a miss caches its database answer only if no invalidation
+    /// happened since it started reading.
+    epoch: AtomicU64,
+    /// Taken by invalidations and by inserts after a miss, never by hits, so "check the epoch, then
+    /// insert" cannot interleave with "bump the epoch, then evict".
+    insert_lock: Mutex<()>,
+    /// Compared against when the key is unknown, so an unknown key costs what a wrong secret costs.
+    dummy_hash: SecretHash,
+    /// Credentials used since the last flush (each at most once; see [`CachedEntry::queued`]).
+    used: Mutex<Vec<Arc<CachedEntry>>>,
+}
+
+impl std::fmt::Debug for AuthCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthCache").field("enabled", &self.cache.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl AuthCache {
+    /// A cache whose entries live at most `ttl`; a zero `ttl` disables caching.
+    pub fn new(ttl: Duration) -> Self {
+        let cache = (!ttl.is_zero())
+            .then(|| moka::sync::Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(ttl).build());
+        AuthCache {
+            cache,
+            epoch: AtomicU64::new(0),
+            insert_lock: Mutex::new(()),
+            dummy_hash: SecretHash::of(&et_core::random_hex16()),
+            used: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn lock_inserts(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.insert_lock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lookup(&self, api_key: &str) -> Option<Arc<CachedEntry>> {
+        self.cache.as_ref()?.get(api_key)
+    }
+
+    /// Caches `entry` unless an invalidation happened after `epoch` was read.
+    fn insert_if_current(&self, entry: Arc<CachedEntry>, epoch: u64) {
+        let Some(cache) = &self.cache else { return };
+        let _guard = self.lock_inserts();
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            cache.insert(entry.api_key.clone(), entry);
+        }
+    }
+
+    /// Drops one credential from the cache; true when it was cached.
+    pub fn invalidate(&self, api_key: &str) -> bool {
+        let _guard = self.lock_inserts();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.cache.as_ref().and_then(|c| c.remove(api_key)).is_some()
+    }
+
+    /// Drops every cached credential; returns how many there were.
+    pub fn invalidate_all(&self) -> u64 {
+        let _guard = self.lock_inserts();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let Some(cache) = &self.cache else { return 0 };
+        let count = cache.entry_count();
+        cache.invalidate_all();
+        count
+    }
+
+    fn mark_used(&self, entry: &Arc<CachedEntry>) {
+        entry.last_used_ms.store(now_ms(), Ordering::SeqCst);
+        // Queue the entry once until the next flush; later uses only move the timestamp.
+        if !entry.queued.swap(true, Ordering::SeqCst) {
+            self.used.lock().unwrap_or_else(PoisonError::into_inner).push(entry.clone());
+        }
+    }
+
+    /// Takes the `(api_key, unix ms)` uses recorded since the last call.
+    pub fn take_usage(&self) -> Vec<(String, i64)> {
+        let entries = std::mem::take(&mut *self.used.lock().unwrap_or_else(PoisonError::into_inner));
+        entries
+            .into_iter()
+            .map(|entry| {
+                // Unqueue before reading the time: a use that lands in between queues the entry again.
+                entry.queued.store(false, Ordering::SeqCst);
+                (entry.api_key.clone(), entry.last_used_ms.load(Ordering::SeqCst))
+            })
+            .collect()
+    }
+}
+
+/// The authenticated credential of a request. Taking it as a handler argument is what makes a
+/// route require authentication.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Arc<CachedEntry>);
+
+impl Caller {
+    pub fn api_key(&self) -> &str {
+        &self.0.api_key
+    }
+
+    pub fn label(&self) -> Option<&str> {
+        self.0.label.as_deref()
+    }
+}
+
+/// Put in the request's extensions by the request logger, filled by [`Caller`] so the log line and
+/// nothing else learns who called.
+#[derive(Clone, Default)]
+pub struct CallerSlot(pub Arc<OnceLock<Arc<CachedEntry>>>);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let result = authenticate(state, &parts.headers).await;
+        let outcome = match &result {
+            Ok(_) => AuthOutcome::Ok,
+            Err(e) if e.code == et_api::ErrorCode::Unauthorized => AuthOutcome::Unauthorized,
+            Err(_) => AuthOutcome::Error,
+        };
+        state.metrics.auth(outcome);
+        let entry = result?;
+        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+            let _ = slot.0.set(entry.clone());
+        }
+        Ok(Caller(entry))
+    }
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<CachedEntry>, ApiError> {
+    let (Some(api_key), Some(secret)) = (header(headers, HEADER_API_KEY), header(headers, HEADER_API_SECRET)) else {
+        return Err(ApiError::unauthorized());
+    };
+    // Hash first, whatever the key turns out to be, so every refusal past this point costs the same.
+    let presented = SecretHash::of(secret);
+    if ApiKey::parse(api_key).is_err() {
+        return Err(ApiError::unauthorized());
+    }
+    let auth = &state.auth;
+    let metrics: &Metrics = &state.metrics;
+    let healthy = state.health.is_healthy();
+    if !healthy && state.health.is_replaced() {
+        // The open database is no longer the file operators revoke in: answering from it would
+        // ignore their revocations.
+        return Err(ApiError::internal("the database file was replaced; restart ledgerd"));
+    }
+
+    if healthy && let Some(entry) = auth.lookup(api_key) {
+        metrics.cache_hit();
+        if !entry.secret_hash.ct_matches(&presented) {
+            return Err(ApiError::unauthorized());
+        }
+        auth.mark_used(&entry);
+        return Ok(entry);
+    }
+
+    metrics.cache_miss();
+    // Read the epoch before the database: an invalidation after this point prevents caching.
+    let epoch = auth.epoch.load(Ordering::SeqCst);
+    let store = state.store.clone();
+    let key = api_key.to_owned();
+    let found = tokio::task::spawn_blocking(move || store.auth_entry(&key).map(|e| (key, e)))
+        .await
+        .map_err(ApiError::internal)?;
+    let (key, found) = found.map_err(ApiError::store)?;
+
+    let (stored_hash, active, label) = match found {
+        Some(e) => (e.secret_hash, e.active, e.label),
+        None => (auth.dummy_hash, false, None),
+    };
+    // Non-short-circuiting: the compare runs whether or not the credential is active.
+    if !(stored_hash.ct_matches(&presented) & active) {
+        return Err(ApiError::unauthorized());
+    }
+    let entry = Arc::new(CachedEntry {
+        api_key: key,
+        label,
+        secret_hash: stored_hash,
+        last_used_ms: AtomicI64::new(0),
+        queued: AtomicBool::new(false),
+    });
+    // While the database is unhealthy nothing is cached: every request asks it, and fails closed.
+    if healthy {
+        auth.insert_if_current(entry.clone(), epoch);
+    }
+    auth.mark_used(&entry);
+    Ok(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str) -> Arc<CachedEntry> {
+        Arc::new(CachedEntry {
+            api_key: key.into(),
+            label: None,
+            secret_hash: SecretHash::of("s"),
+            last_used_ms: AtomicI64::new(0),
+            queued: AtomicBool::new(false),
+        })
+    }
+
+    #[test]
+    fn a_miss_that_raced_an_invalidation_is_not_cached() {
+        let cache = AuthCache::new(Duration::from_secs(60));
+        let epoch = cache.epoch.load(Ordering::SeqCst);
+        cache.invalidate("k");
+        cache.insert_if_current(entry("k"), epoch);
+        assert!(cache.lookup("k").is_none());
+
+        let epoch = cache.epoch.load(Ordering::SeqCst);
+        cache.insert_if_current(entry("k"), epoch);
+        assert!(cache.lookup("k").is_some());
+        assert!(cache.invalidate("k"));
+        assert!(cache.lookup("k").is_none());
+    }
+
+    #[test]
+    fn usage_is_queued_once_per_flush_and_keeps_the_latest_time() {
+        let cache = AuthCache::new(Duration::from_secs(60));
+        let e = entry("k");
+        cache.mark_used(&e);
+        cache.mark_used(&e);
+        let uses = cache.take_usage();
+        assert_eq!(uses.len(), 1);
+        assert!(uses[0].1 > 0);
+        assert!(cache.take_usage().is_empty());
+        cache.mark_used(&e);
+        assert_eq!(cache.take_usage().len(), 1);
+    }
+
+    #[test]
+    fn a_zero_ttl_caches_nothing() {
+        let cache = AuthCache::new(Duration::ZERO);
+        cache.insert_if_current(entry("k"), 0);
+        assert!(cache.lookup("k").is_none());
+    }
+}

@@ -1,0 +1,225 @@
+//! ledgerd's configuration: the clap definition (every flag has a fixed `LEDGERD_*` variable) and
+//! its resolution into [`Settings`], with one-line start-up errors that name the fix.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser, ValueEnum};
+use et_core::{InstanceId, InstanceKey};
+
+/// Longest time a verified credential may be served from the cache (SPEC §3: 300 s, never more).
+pub const MAX_AUTH_CACHE_TTL: u64 = 300;
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// The command line and environment of ledgerd. A flag wins over its variable.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ledgerd",
+    version,
+    about = "The ledger API server: registers, authenticates and revokes etctl credentials",
+    long_about = "The ledger API server: registers, authenticates and revokes etctl credentials.\n\n\
+                  Every flag can also be given by its LEDGERD_* environment variable; the flag wins. \
+                  Logging level comes from RUST_LOG (default: info).\n\n\
+                  To try it with no configuration at all, run `ledgerd --dev`."
+)]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "LEDGERD_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
+
+    /// SQLite database file; created with its schema when missing.
+    #[arg(long, env = "LEDGERD_DB", default_value = "ledgerd.db", value_name = "PATH")]
+    pub db: PathBuf,
+
+    /// This ledger's instance id, the one its credentials are minted for (e.g. acme-prod-eu1).
+    #[arg(long, env = "LEDGERD_INSTANCE_ID", value_name = "ID")]
+    pub instance_id: Option<String>,
+
+    /// The instance key as 64 hex digits. Prefer the variable or --instance-key-file: a flag's
+    /// value is visible to every user of the machine in the process list.
+    #[arg(long, env = "LEDGERD_INSTANCE_KEY", value_name = "HEX", hide_env_values = true)]
+    pub instance_key: Option<String>,
+
+    /// A file holding the instance key as 64 hex digits (mode 0600 recommended).
+    #[arg(long, env = "LEDGERD_INSTANCE_KEY_FILE", value_name = "PATH")]
+    pub instance_key_file: Option<PathBuf>,
+
+    /// Seconds a verified credential may be served from the in-process cache (0 disables it;
+    /// at most 300). Revocations through the API or the database reach requests sooner anyway.
+    #[arg(
+        long,
+        env = "LEDGERD_AUTH_CACHE_TTL",
+        default_value_t = MAX_AUTH_CACHE_TTL,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(0..=MAX_AUTH_CACHE_TTL)
+    )]
+    pub auth_cache_ttl: u64,
+
+    /// Log format on stderr.
+    #[arg(long, env = "LEDGERD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+
+    /// Development mode: no configuration needed. Wipes and recreates ./.ledgerd-dev/ with a
+    /// throwaway vendor key, instance `dev` and its database, registers a first credential and
+    /// prints the `export` lines that point etctl at this server. Only --listen is honoured.
+    #[arg(long)]
+    pub dev: bool,
+}
+
+/// The clap command of ledgerd, for rendering its man page and completions.
+pub fn command() -> clap::Command {
+    Config::command()
+}
+
+/// Everything the server needs to run, resolved and validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub db: PathBuf,
+    pub instance_id: InstanceId,
+    pub instance_key: InstanceKey,
+    /// Zero disables the auth cache.
+    pub auth_cache_ttl: Duration,
+    /// How long one request may take, body included, before it is answered with 408.
+    pub request_timeout: Duration,
+}
+
+impl Settings {
+    /// Settings with the defaults for everything but the database and the instance.
+    pub fn new(db: impl Into<PathBuf>, instance_id: InstanceId, instance_key: InstanceKey) -> Self {
+        Settings {
+            db: db.into(),
+            instance_id,
+            instance_key,
+            auth_cache_ttl: Duration::from_secs(MAX_AUTH_CACHE_TTL),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A configuration that cannot work; the message is one line that says how to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Resolves the instance and database settings (everything but the listen address).
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let instance_id = match self.instance_id.as_deref().map(str::trim) {
+            None | Some("") => {
+                return Err(ConfigError(
+                    "LEDGERD_INSTANCE_ID is not set; set it (or --instance-id) to this ledger's instance id, the one \
+                     its credentials are minted for (e.g. acme-prod-eu1), or run `ledgerd --dev`"
+                        .into(),
+                ));
+            }
+            Some(id) => InstanceId::parse(id)
+                .map_err(|e| ConfigError(format!("LEDGERD_INSTANCE_ID is not a valid instance id: {e}")))?,
+        };
+        let instance_key = resolve_instance_key(self.instance_key.as_deref(), self.instance_key_file.as_deref())?;
+        let mut settings = Settings::new(&self.db, instance_id, instance_key);
+        settings.auth_cache_ttl = Duration::from_secs(self.auth_cache_ttl);
+        Ok(settings)
+    }
+}
+
+const KEY_HINT: &str = "the 64-hex-digit instance key from `etctl vendor instance-key <INSTANCE>`";
+
+fn resolve_instance_key(inline: Option<&str>, file: Option<&Path>) -> Result<InstanceKey, ConfigError> {
+    let inline = inline.filter(|k| !k.trim().is_empty());
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(ConfigError(
+            "both LEDGERD_INSTANCE_KEY and LEDGERD_INSTANCE_KEY_FILE are set; set only one of them (or of \
+             --instance-key and --instance-key-file)"
+                .into(),
+        )),
+        (None, None) => Err(ConfigError(format!(
+            "LEDGERD_INSTANCE_KEY is not set; set it (or LEDGERD_INSTANCE_KEY_FILE) to {KEY_HINT}, or run `ledgerd --dev`"
+        ))),
+        (Some(hex), None) => InstanceKey::from_hex(hex).map_err(|e| {
+            ConfigError(format!("LEDGERD_INSTANCE_KEY is not a valid instance key: {e}; set it to {KEY_HINT}"))
+        }),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!(
+                    "cannot read the instance key file {} (LEDGERD_INSTANCE_KEY_FILE): {e}; check the path, or set \
+                     LEDGERD_INSTANCE_KEY instead",
+                    path.display()
+                ))
+            })?;
+            warn_if_readable_by_others(path);
+            InstanceKey::from_hex(&text).map_err(|e| {
+                ConfigError(format!(
+                    "the instance key file {} (LEDGERD_INSTANCE_KEY_FILE) does not hold a valid instance key: {e}; \
+                     write {KEY_HINT} into it",
+                    path.display()
+                ))
+            })
+        }
+    }
+}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            "the instance key file {} can be read by other users; restrict it with `chmod 600 {}`",
+            path.display(),
+            path.display()
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_path: &Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Config::try_parse_from(std::iter::once("ledgerd").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn a_cache_ttl_above_five_minutes_is_refused() {
+        assert!(parse(&["--auth-cache-ttl", "300"]).is_ok());
+        let err = parse(&["--auth-cache-ttl", "301"]).unwrap_err();
+        assert!(err.to_string().contains("0..=300"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_instance_key_names_the_variable_and_the_fix() {
+        let config = parse(&["--instance-id", "acme"]).unwrap();
+        let config = Config { instance_key: None, instance_key_file: None, ..config };
+        let err = config.settings().unwrap_err().to_string();
+        assert!(err.contains("LEDGERD_INSTANCE_KEY") && err.contains("etctl vendor instance-key"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_instance_key_does_not_echo_it() {
+        let err = resolve_instance_key(Some("zz-secret-looking-value"), None).unwrap_err().to_string();
+        assert!(err.contains("LEDGERD_INSTANCE_KEY") && !err.contains("secret-looking"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_key_file_names_its_path() {
+        let err = resolve_instance_key(None, Some(Path::new("/nonexistent/ik"))).unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/ik") && err.contains("LEDGERD_INSTANCE_KEY_FILE"), "{err}");
+    }
+}

@@ -1,0 +1,259 @@
+//! The handlers of every route in SPEC §3. Each one that takes a [`Caller`] requires
+//! authentication; the others are open (`/health`, `/metrics`, `/openapi.json`, `POST /credentials`).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use et_api::{
+    Account, AccountPage, CredentialPage, CredentialRecord, ErrorCode, Health, RevokeResponse, StatusFilter, WhoAmI,
+};
+use et_core::{ApiKey, ApiSecret};
+use et_store::{NewCredential, StoreError};
+use zeroize::Zeroizing;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, error_response};
+use crate::input::{check_text, json_object, page_limit, query_pairs, take_optional_text, take_string};
+use crate::metrics::InvalidationSource;
+use crate::server::AppState;
+
+/// Runs a blocking store call off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<Result<T, StoreError>, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)
+}
+
+pub async fn health(State(state): State<AppState>) -> Response {
+    if state.health.is_healthy() {
+        Json(Health { status: "ok".into() }).into_response()
+    } else {
+        error_response(
+            ErrorCode::ServiceUnavailable,
+            "the ledger's database is unusable; the operator should check the ledger's log",
+        )
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut response = state.metrics.encode().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
+}
+
+pub async fn openapi() -> Response {
+    let mut response = crate::openapi::document_bytes().into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
+    Json(WhoAmI { api_key: caller.api_key().to_owned(), label: caller.label().map(str::to_owned) })
+}
+
+const REGISTER_FIELDS: &[&str] = &["api_key", "api_secret", "label"];
+const REGISTER_EXAMPLE: &str = r#"{"api_key": "ak_...", "api_secret": "sk_...", "label": "optional"}"#;
+
+pub async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let mut object = json_object(&headers, body, REGISTER_FIELDS, REGISTER_EXAMPLE)?;
+    let api_key = take_string(&mut object, "api_key")?;
+    let api_secret = Zeroizing::new(take_string(&mut object, "api_secret")?);
+    let label = take_optional_text(&mut object, "label")?;
+
+    let api_key = ApiKey::parse(&api_key).map_err(|e| ApiError::invalid(format!("api_key: {e}")))?;
+    let api_secret = ApiSecret::parse(&api_secret).map_err(|e| ApiError::invalid(format!("api_secret: {e}")))?;
+    if !state.deriver.verify(&api_key, &api_secret) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCredential,
+            "the api_secret is not the one derived from this api_key for this ledger instance; register a pair \
+             minted for this instance (etctl generate --instance <this ledger's instance id>), copied whole",
+        ));
+    }
+
+    let credential = NewCredential { api_key: api_key.clone(), secret_hash: api_secret.hash(), label };
+    let store = state.store.clone();
+    match blocking(move || store.register(&credential)).await? {
+        Ok(record) => {
+            tracing::info!(api_key = %record.api_key, label = record.label.as_deref(), "credential registered");
+            let location = HeaderValue::try_from(format!("/credentials/{}", record.api_key)).ok();
+            let mut response = (StatusCode::CREATED, Json(record)).into_response();
+            if let Some(location) = location {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            Ok(response)
+        }
+        Err(StoreError::Duplicate) => Err(ApiError::new(
+            ErrorCode::DuplicateApiKey,
+            format!(
+                "the api_key {api_key} is already registered on this ledger (a revoked key stays registered \
+                 for good); mint a new pair to register"
+            ),
+        )),
+        Err(e) => Err(ApiError::store(e)),
+    }
+}
+
+/// The `ak_` key in a path, or 400 saying what is wrong with it.
+fn path_key(key: Result<Path<String>, axum::extract::rejection::PathRejection>) -> Result<ApiKey, ApiError> {
+    let Path(text) = key.map_err(|_| ApiError::invalid("the api_key in the path is not valid UTF-8"))?;
+    ApiKey::parse(&text).map_err(|e| ApiError::invalid(format!("the api_key in the path is malformed: {e}")))
+}
+
+fn credential_not_found(key: &ApiKey) -> ApiError {
+    ApiError::new(
+        ErrorCode::CredentialNotFound,
+        format!("no credential {key} is registered on this ledger; check the key (GET /credentials lists them)"),
+    )
+}
+
+pub async fn list_credentials(
+    State(state): State<AppState>,
+    _caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<CredentialPage>, ApiError> {
+    let mut status = StatusFilter::Active;
+    let mut limit = None;
+    let mut after = None;
+    for (name, value) in query_pairs(query.as_deref(), &["status", "limit", "after"])? {
+        match name.as_str() {
+            "status" => {
+                status = value
+                    .parse()
+                    .map_err(|_| ApiError::invalid("status must be active, revoked or all; leave it out for active"))?
+            }
+            "limit" => limit = Some(value),
+            _ => after = Some(value).filter(|v| !v.is_empty()),
+        }
+    }
+    let limit = page_limit(limit.as_deref())?;
+    let store = state.store.clone();
+    match blocking(move || store.list(status, limit, after.as_deref())).await? {
+        Ok((data, next)) => Ok(Json(CredentialPage { data, next })),
+        Err(StoreError::UnknownCursor(_)) => Err(unknown_cursor()),
+        Err(e) => Err(ApiError::store(e)),
+    }
+}
+
+fn unknown_cursor() -> ApiError {
+    ApiError::invalid("the cursor in `after` is unknown; pass the `next` value of the previous page, or leave it out")
+}
+
+pub async fn get_credential(
+    State(state): State<AppState>,
+    _caller: Caller,
+    key: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<CredentialRecord>, ApiError> {
+    let key = path_key(key)?;
+    let store = state.store.clone();
+    let lookup = key.clone();
+    match blocking(move || store.get(lookup.as_str())).await? {
+        Ok(Some(record)) => Ok(Json(record)),
+        Ok(None) => Err(credential_not_found(&key)),
+        Err(e) => Err(ApiError::store(e)),
+    }
+}
+
+pub async fn revoke_credential(
+    State(state): State<AppState>,
+    caller: Caller,
+    key: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<RevokeResponse>, ApiError> {
+    let key = path_key(key)?;
+    let store = state.store.clone();
+    let (target, by) = (key.clone(), caller.api_key().to_owned());
+    match blocking(move || store.revoke(target.as_str(), &by, None)).await? {
+        Ok(_) => {
+            // Before answering: the very next request with this credential must be refused.
+            if state.auth.invalidate(key.as_str()) {
+                state.metrics.invalidated(InvalidationSource::Api, 1);
+            }
+            tracing::info!(api_key = %key, revoked_by = caller.api_key(), "credential revoked");
+            Ok(Json(RevokeResponse { api_key: key.as_str().to_owned(), revoked: true }))
+        }
+        Err(StoreError::NotFound) => Err(ApiError::new(
+            ErrorCode::CredentialNotFound,
+            format!(
+                "no active credential {key} is registered on this ledger: it was never registered, or it is \
+                 already revoked"
+            ),
+        )),
+        Err(e) => Err(ApiError::store(e)),
+    }
+}
+
+const ACCOUNT_EXAMPLE: &str = r#"{"name": "operating account"}"#;
+
+pub async fn create_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let mut object = json_object(&headers, body, &["name"], ACCOUNT_EXAMPLE)?;
+    let name = take_string(&mut object, "name")?;
+    check_text("name", &name)?;
+    if name.trim().is_empty() {
+        return Err(ApiError::invalid("the field \"name\" is empty; give the account a name"));
+    }
+    let store = state.store.clone();
+    let by = caller.api_key().to_owned();
+    match blocking(move || store.create_account(&name, &by)).await? {
+        Ok(account) => Ok((StatusCode::CREATED, Json(account)).into_response()),
+        Err(e) => Err(ApiError::store(e)),
+    }
+}
+
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    _caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<AccountPage>, ApiError> {
+    let mut limit = None;
+    let mut after = None;
+    for (name, value) in query_pairs(query.as_deref(), &["limit", "after"])? {
+        if name == "limit" {
+            limit = Some(value);
+        } else {
+            after = Some(value).filter(|v| !v.is_empty());
+        }
+    }
+    let limit = page_limit(limit.as_deref())?;
+    let store = state.store.clone();
+    match blocking(move || store.list_accounts(limit, after.as_deref())).await? {
+        Ok((data, next)) => Ok(Json(AccountPage { data, next })),
+        Err(StoreError::UnknownCursor(_)) => Err(unknown_cursor()),
+        Err(e) => Err(ApiError::store(e)),
+    }
+}
+
+pub async fn get_account(
+    State(state): State<AppState>,
+    _caller: Caller,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Account>, ApiError> {
+    let Path(id) = id.map_err(|_| ApiError::invalid("the account id in the path is not valid UTF-8"))?;
+    let store = state.store.clone();
+    let lookup = id.clone();
+    match blocking(move || store.get_account(&lookup)).await? {
+        Ok(Some(account)) => Ok(Json(account)),
+        Ok(None) => Err(ApiError::new(
+            ErrorCode::AccountNotFound,
+            "no account has this id on this ledger; GET /accounts lists them",
+        )),
+        Err(e) => Err(ApiError::store(e)),
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "there is no such route; GET /openapi.json describes the routes of this API")
+}

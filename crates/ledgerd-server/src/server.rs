@@ -1,0 +1,306 @@
+//! The server: shared state, the router built from one route table (which the OpenAPI test checks
+//! against the document), the middleware every request goes through, and the serve loop with
+//! graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{MethodRouter, delete, get, post};
+use axum::serve::ListenerExt;
+use et_api::ErrorCode;
+use et_core::Deriver;
+use et_store::{CredentialStore, OpenMode, SqliteStore, StoreError};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::{AuthCache, CallerSlot};
+use crate::config::Settings;
+use crate::error::error_response;
+use crate::input::MAX_BODY_BYTES;
+use crate::metrics::Metrics;
+use crate::watcher::DbHealth;
+use crate::{routes, usage, watcher};
+
+/// Everything a handler may need; cloning it is one reference-count increment.
+pub type AppState = Arc<Shared>;
+
+/// The state behind [`AppState`].
+pub struct Shared {
+    pub store: Arc<dyn CredentialStore>,
+    pub deriver: Deriver,
+    pub auth: Arc<AuthCache>,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<DbHealth>,
+    pub settings: Settings,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// State for `store`, with an empty cache and fresh metrics; no background threads.
+    pub fn new(settings: Settings, store: Arc<dyn CredentialStore>) -> AppState {
+        Arc::new(Shared {
+            store,
+            deriver: settings.instance_key.deriver(),
+            auth: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
+            metrics: Arc::new(Metrics::new()),
+            health: Arc::new(DbHealth::default()),
+            settings,
+        })
+    }
+}
+
+/// One route: its method and path as documented, and its handler.
+pub(crate) struct Route {
+    // Read by the test that holds the OpenAPI document to this table.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub method: Method,
+    pub path: &'static str,
+    pub handler: MethodRouter<AppState>,
+}
+
+/// Every route of the API (SPEC §3). The router is built from this table and nothing else.
+pub(crate) fn route_table() -> Vec<Route> {
+    fn r(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Route {
+        Route { method, path, handler }
+    }
+    vec![
+        r(Method::GET, "/health", get(routes::health)),
+        r(Method::GET, "/metrics", get(routes::metrics)),
+        r(Method::GET, "/openapi.json", get(routes::openapi)),
+        r(Method::GET, "/whoami", get(routes::whoami)),
+        r(Method::POST, "/credentials", post(routes::register)),
+        r(Method::GET, "/credentials", get(routes::list_credentials)),
+        r(Method::GET, "/credentials/{api_key}", get(routes::get_credential)),
+        r(Method::DELETE, "/credentials/{api_key}", delete(routes::revoke_credential)),
+        r(Method::POST, "/accounts", post(routes::create_account)),
+        r(Method::GET, "/accounts", get(routes::list_accounts)),
+        r(Method::GET, "/account/{id}", get(routes::get_account)),
+    ]
+}
+
+/// The route templates as `'static` metric labels (a test keeps this in step with the table).
+const ROUTE_LABELS: &[&str] = &[
+    "/health",
+    "/metrics",
+    "/openapi.json",
+    "/whoami",
+    "/credentials",
+    "/credentials/{api_key}",
+    "/accounts",
+    "/account/{id}",
+];
+
+fn route_label(matched: Option<&MatchedPath>) -> &'static str {
+    let Some(path) = matched else { return "unmatched" };
+    ROUTE_LABELS.iter().copied().find(|r| *r == path.as_str()).unwrap_or("other")
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// The application: every route, JSON errors for everything that fails, limits and metrics.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new();
+    for route in route_table() {
+        router = router.route(route.path, route.handler);
+    }
+    router
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            error_response(ErrorCode::InternalError, "the ledger failed to complete the request; try again")
+        }))
+        .layer(middleware::map_response(json_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state)
+}
+
+/// Gives the responses that axum and tower-http make themselves (405, 408, 413) the JSON error body
+/// every other failure has.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"application/json");
+    if is_json {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            match &allow {
+                Some(allow) => format!("this route does not accept that method; it accepts {allow}"),
+                None => "this route does not accept that method".to_owned(),
+            },
+        ),
+        StatusCode::REQUEST_TIMEOUT => {
+            (ErrorCode::RequestTimeout, "the request took too long to arrive or to answer; send it again".to_owned())
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, crate::input::too_large().message.into_owned()),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "there is no such route".to_owned()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            (ErrorCode::UnsupportedMediaType, "send the header Content-Type: application/json".to_owned())
+        }
+        s if s.is_client_error() => (ErrorCode::InvalidRequest, "the request is malformed".to_owned()),
+        _ => (ErrorCode::InternalError, "the ledger failed to complete the request; try again".to_owned()),
+    };
+    let mut fixed = error_response(code, &message);
+    if let Some(allow) = allow.and_then(|a| HeaderValue::try_from(a).ok()) {
+        fixed.headers_mut().insert(header::ALLOW, allow);
+    }
+    fixed
+}
+
+/// Counts and times every request by its route template, and logs one line for it: failures at
+/// info (5xx at warn), successes at debug, so a busy ledger does not spend its CPU on access logs
+/// unless asked (`RUST_LOG=ledgerd=debug`). Never headers, bodies or secrets.
+async fn track(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = method_label(request.method());
+    let route = route_label(request.extensions().get::<MatchedPath>());
+    let slot = CallerSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let response = next.run(request).await;
+    let elapsed = start.elapsed();
+    let status = response.status().as_u16();
+    state.metrics.observe_request(route, method, status, elapsed.as_secs_f64());
+    let api_key = slot.0.get().map(|entry| entry.api_key.as_str());
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::warn!(method, route, status, ms, api_key, "request");
+    } else if status >= 400 {
+        tracing::info!(method, route, status, ms, api_key, "request");
+    } else {
+        tracing::debug!(method, route, status, ms, api_key, "request");
+    }
+    response
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Store(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A start-up message for a database that cannot be used, naming the fix.
+pub fn store_error_message(settings: &Settings, error: &StoreError) -> String {
+    let path = settings.db.display();
+    match error {
+        StoreError::NotALedgerDatabase { .. } | StoreError::NewerSchema { .. } => {
+            format!("{error}; set LEDGERD_DB to a ledger database, or to a new file to start an empty one")
+        }
+        StoreError::Open { .. } => format!(
+            "{error}; check that the directory exists and this user may write there, or set LEDGERD_DB to another file"
+        ),
+        _ => format!(
+            "cannot use the database {path}: {error}; check that the directory exists and this user may write \
+             there, or set LEDGERD_DB to another file"
+        ),
+    }
+}
+
+/// Opens (creating if missing) the database of `settings`.
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn CredentialStore>, ServeError> {
+    let path = settings.db.clone();
+    let opened = tokio::task::spawn_blocking(move || SqliteStore::open(path, OpenMode::CreateIfMissing))
+        .await
+        .map_err(std::io::Error::other)?;
+    match opened {
+        Ok(store) => Ok(Arc::new(store)),
+        Err(e) => Err(ServeError::Store(store_error_message(settings, &e))),
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes the requests in flight,
+/// writes the pending `last_used_at` times and returns. Opens the database first, and reports
+/// `listening on http://ADDR` only once it can answer.
+pub async fn launch_with_tcp_listener(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let store = open_store(&settings).await?;
+    launch_with_store(settings, store, listener, shutdown).await
+}
+
+/// [`launch_with_tcp_listener`] with a store opened by the caller.
+pub async fn launch_with_store(
+    settings: Settings,
+    store: Arc<dyn CredentialStore>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = Shared::new(settings, store);
+    let watcher = watcher::spawn(state.store.clone(), state.auth.clone(), state.metrics.clone(), state.health.clone())?;
+    let housekeeper = usage::spawn(state.store.clone(), state.auth.clone(), state.metrics.clone())?;
+
+    let addr = listener.local_addr()?;
+    tracing::info!("listening on http://{addr}");
+    tracing::info!(
+        instance = %state.settings.instance_id,
+        db = %state.settings.db.display(),
+        auth_cache_ttl_s = state.settings.auth_cache_ttl.as_secs(),
+        "serving"
+    );
+
+    // Without TCP_NODELAY a small response can wait for the client's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let served = axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await;
+
+    // Stop the threads off the async runtime: the housekeeper's last flush writes to the database.
+    tokio::task::spawn_blocking(move || {
+        watcher.stop();
+        housekeeper.stop();
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    served?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_a_metric_label() {
+        for route in route_table() {
+            assert!(ROUTE_LABELS.contains(&route.path), "{} has no entry in ROUTE_LABELS", route.path);
+        }
+        for label in ROUTE_LABELS {
+            assert!(route_table().iter().any(|r| r.path == *label), "{label} is not a route");
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! The router driven in-process with `tower::ServiceExt::oneshot` on a temporary SQLite store: the
+//! status and JSON body of every kind of failure, and the register → authenticate → revoke story.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use et_core::{ApiKey, InstanceId, InstanceKey, MasterKey};
+use et_store::{OpenMode, SqliteStore};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::config::Settings;
+use crate::server::{AppState, Shared, app, route_table};
+
+const MASTER: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+struct TestLedger {
+    app: Router,
+    state: AppState,
+    key: InstanceKey,
+    _dir: tempfile::TempDir,
+}
+
+fn instance_key(instance: &str) -> InstanceKey {
+    MasterKey::from_hex(MASTER).unwrap().instance_key(&InstanceId::parse(instance).unwrap())
+}
+
+fn ledger_with(adjust: impl FnOnce(&mut Settings)) -> TestLedger {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    let store = SqliteStore::open(&db, OpenMode::CreateIfMissing).unwrap();
+    let key = instance_key("unit");
+    let mut settings = Settings::new(db, InstanceId::parse("unit").unwrap(), key.clone());
+    adjust(&mut settings);
+    let state = Shared::new(settings, Arc::new(store));
+    TestLedger { app: app(state.clone()), state, key, _dir: dir }
+}
+
+fn ledger() -> TestLedger {
+    ledger_with(|_| {})
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl TestLedger {
+    fn mint(&self) -> (String, String) {
+        let k = ApiKey::generate();
+        let s = self.key.secret_for(&k);
+        (k.as_str().to_owned(), s.expose().to_owned())
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, body, text }
+    }
+
+    async fn call(&self, method: Method, uri: &str, auth: Option<&(String, String)>, body: Option<Value>) -> Reply {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if let Some((k, s)) = auth {
+            builder = builder.header("x-api-key", k).header("x-api-secret", s);
+        }
+        let body = match body {
+            Some(v) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
+    async fn post_raw(&self, uri: &str, content_type: Option<&str>, body: impl Into<Body>) -> Reply {
+        let mut builder = Request::builder().method(Method::POST).uri(uri);
+        if let Some(ct) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        self.send(builder.body(body.into()).unwrap()).await
+    }
+
+    async fn register(&self) -> (String, String) {
+        let pair = self.mint();
+        let r =
+            self.call(Method::POST, "/credentials", None, Some(json!({"api_key": pair.0, "api_secret": pair.1}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        pair
+    }
+}
+
+/// Asserts the error shape: exactly `code` and a non-empty `message`, and the status of the code.
+fn assert_error(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status.as_u16(), status, "{}", reply.text);
+    assert_eq!(reply.headers.get(header::CONTENT_TYPE).unwrap(), "application/json", "{}", reply.text);
+    let object = reply.body.as_object().unwrap_or_else(|| panic!("not a JSON object: {}", reply.text));
+    assert_eq!(object.len(), 2, "{}", reply.text);
+    assert_eq!(object["code"], code, "{}", reply.text);
+    assert!(object["message"].as_str().is_some_and(|m| m.len() > 10), "{}", reply.text);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_json() {
+    let l = ledger();
+    assert_error(&l.call(Method::GET, "/nope", None, None).await, 404, "NOT_FOUND");
+    let r = l.call(Method::PUT, "/health", None, None).await;
+    assert_error(&r, 405, "METHOD_NOT_ALLOWED");
+    assert!(r.headers.get(header::ALLOW).is_some());
+    assert_error(&l.call(Method::PATCH, "/credentials/ak_x", None, None).await, 405, "METHOD_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn every_route_in_the_table_is_served() {
+    let l = ledger();
+    for route in route_table() {
+        let uri = route.path.replace("{api_key}", "ak_000102030405060708090a0b0c0d0e0fd65df89f").replace("{id}", "x");
+        let r = l.call(route.method.clone(), &uri, None, None).await;
+        assert!(
+            r.status != StatusCode::NOT_FOUND || r.body["code"] != "NOT_FOUND",
+            "{} {} is not routed",
+            route.method,
+            route.path
+        );
+        assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{} {}", route.method, route.path);
+    }
+}
+
+#[tokio::test]
+async fn every_route_but_the_open_ones_requires_authentication() {
+    let l = ledger();
+    let open = [("GET", "/health"), ("GET", "/metrics"), ("GET", "/openapi.json"), ("POST", "/credentials")];
+    for route in route_table() {
+        if open.contains(&(route.method.as_str(), route.path)) {
+            continue;
+        }
+        let uri = route.path.replace("{api_key}", "ak_000102030405060708090a0b0c0d0e0fd65df89f").replace("{id}", "x");
+        let r = l.call(route.method.clone(), &uri, None, Some(json!({"name": "x"}))).await;
+        assert_error(&r, 401, "UNAUTHORIZED");
+    }
+}
+
+#[tokio::test]
+async fn registration_refuses_what_is_not_a_json_object_of_the_right_fields() {
+    let l = ledger();
+    let (key, secret) = l.mint();
+
+    let r = l.post_raw("/credentials", Some("text/plain"), "{}").await;
+    assert_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+    let r = l.post_raw("/credentials", None, "{}").await;
+    assert_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+
+    let r = l.post_raw("/credentials", Some("application/json"), "{\"api_key\": \n ").await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+    assert!(r.body["message"].as_str().unwrap().contains("line 2"), "{}", r.text);
+    assert_error(&l.post_raw("/credentials", Some("application/json"), "").await, 400, "INVALID_REQUEST");
+    assert_error(&l.post_raw("/credentials", Some("application/json"), "[1]").await, 400, "INVALID_REQUEST");
+
+    let r = l.call(Method::POST, "/credentials", None, Some(json!({"api_key": key}))).await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+    assert!(r.body["message"].as_str().unwrap().contains("api_secret"), "{}", r.text);
+
+    let r = l
+        .call(Method::POST, "/credentials", None, Some(json!({"api_key": key, "api_secret": secret, "lable": "x"})))
+        .await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+    assert!(r.body["message"].as_str().unwrap().contains("\"lable\""), "{}", r.text);
+    assert!(!r.text.contains(&secret));
+
+    // A secret sent in the wrong field, or as the wrong type, is never quoted back.
+    let r = l.call(Method::POST, "/credentials", None, Some(json!({"api_key": secret, "api_secret": secret}))).await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+    assert!(!r.text.contains(&secret[3..]), "{}", r.text);
+    let r = l.call(Method::POST, "/credentials", None, Some(json!({"api_key": key, "api_secret": [secret]}))).await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+    assert!(!r.text.contains(&secret[3..]), "{}", r.text);
+    let r = l
+        .call(Method::POST, "/credentials", None, Some(json!({"api_key": key, "api_secret": secret, "label": 5})))
+        .await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+    let r = l
+        .call(Method::POST, "/credentials", None, Some(json!({"api_key": key, "api_secret": secret, "label": "a\nb"})))
+        .await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+
+    let mut damaged = key.clone();
+    damaged.replace_range(5..6, if &key[5..6] == "0" { "1" } else { "0" });
+    let r = l.call(Method::POST, "/credentials", None, Some(json!({"api_key": damaged, "api_secret": secret}))).await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+    assert!(r.body["message"].as_str().unwrap().contains("checksum"), "{}", r.text);
+    let r = l.call(Method::POST, "/credentials", None, Some(json!({"api_key": key, "api_secret": "sk_short"}))).await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+}
+
+#[tokio::test]
+async fn registration_checks_the_derivation_and_refuses_duplicates() {
+    let l = ledger();
+    let (key, secret) = l.mint();
+    let other = ApiKey::generate();
+    let foreign = instance_key("someone-else").secret_for(&ApiKey::parse(&key).unwrap());
+    let wrong = l.key.secret_for(&other);
+    for bad in [foreign.expose(), wrong.expose()] {
+        let r = l.call(Method::POST, "/credentials", None, Some(json!({"api_key": key, "api_secret": bad}))).await;
+        assert_error(&r, 403, "INVALID_CREDENTIAL");
+    }
+    let body = json!({"api_key": key, "api_secret": secret, "label": "ci"});
+    let r = l.call(Method::POST, "/credentials", None, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["api_key"], key.as_str());
+    assert_eq!(r.body["label"], "ci");
+    assert_eq!(r.body["active"], true);
+    assert!(!r.text.contains("hash") && !r.text.contains(&secret));
+    assert_error(&l.call(Method::POST, "/credentials", None, Some(body)).await, 409, "DUPLICATE_API_KEY");
+}
+
+#[tokio::test]
+async fn bodies_over_64_kib_are_refused() {
+    let l = ledger();
+    let big = format!("{{\"api_key\": \"{}\"}}", "a".repeat(70 * 1024));
+    assert_error(&l.post_raw("/credentials", Some("application/json"), big).await, 413, "PAYLOAD_TOO_LARGE");
+}
+
+/// A body that never arrives.
+struct Stalled;
+
+impl HttpBody for Stalled {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_gets_408() {
+    let l = ledger_with(|s| s.request_timeout = Duration::from_millis(50));
+    let r = l.post_raw("/credentials", Some("application/json"), Body::new(Stalled)).await;
+    assert_error(&r, 408, "REQUEST_TIMEOUT");
+}
+
+#[tokio::test]
+async fn authentication_refuses_every_cause_with_one_message() {
+    let l = ledger();
+    let pair = l.register().await;
+    let r = l.call(Method::GET, "/whoami", Some(&pair), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["api_key"], pair.0.as_str());
+
+    let unregistered = l.mint();
+    let wrong_secret = (pair.0.clone(), unregistered.1.clone());
+    let malformed = ("ak_nope".to_owned(), pair.1.clone());
+    let mut bodies = vec![l.call(Method::GET, "/whoami", None, None).await];
+    for creds in [&unregistered, &wrong_secret, &malformed] {
+        bodies.push(l.call(Method::GET, "/whoami", Some(creds), None).await);
+    }
+    let only_key = Request::builder().uri("/whoami").header("x-api-key", &pair.0).body(Body::empty()).unwrap();
+    bodies.push(l.send(only_key).await);
+    for r in &bodies {
+        assert_error(r, 401, "UNAUTHORIZED");
+        assert_eq!(r.text, bodies[0].text);
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_credential_is_refused_on_the_very_next_request() {
+    let l = ledger();
+    let operator = l.register().await;
+    let victim = l.register().await;
+    // Warm the cache so the revocation has an entry to evict.
+    assert_eq!(l.call(Method::GET, "/whoami", Some(&victim), None).await.status, StatusCode::OK);
+
+    let uri = format!("/credentials/{}", victim.0);
+    let r = l.call(Method::DELETE, &uri, Some(&operator), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body, json!({"api_key": victim.0, "revoked": true}));
+    assert_error(&l.call(Method::GET, "/whoami", Some(&victim), None).await, 401, "UNAUTHORIZED");
+    assert_error(&l.call(Method::DELETE, &uri, Some(&operator), None).await, 404, "CREDENTIAL_NOT_FOUND");
+
+    let r = l.call(Method::GET, &uri, Some(&operator), None).await;
+    assert_eq!(r.body["active"], false);
+    assert_eq!(r.body["revoked_by"], operator.0.as_str());
+
+    // A credential may revoke itself; it is refused right after.
+    let r = l.call(Method::DELETE, &format!("/credentials/{}", operator.0), Some(&operator), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_error(&l.call(Method::GET, "/whoami", Some(&operator), None).await, 401, "UNAUTHORIZED");
+}
+
+#[tokio::test]
+async fn lists_page_and_check_their_parameters() {
+    let l = ledger();
+    let pair = l.register().await;
+    let second = l.register().await;
+    l.register().await;
+    let r = l.call(Method::GET, "/credentials?limit=2", Some(&pair), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 2);
+    assert_eq!(r.body["next"], second.0.as_str());
+    let r = l.call(Method::GET, &format!("/credentials?limit=2&after={}", second.0), Some(&pair), None).await;
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["next"], Value::Null);
+
+    for bad in ["limit=0", "limit=1001", "limit=x", "status=gone", "after=ak_unknown", "colour=red"] {
+        let r = l.call(Method::GET, &format!("/credentials?{bad}"), Some(&pair), None).await;
+        assert_error(&r, 400, "INVALID_REQUEST");
+    }
+    let r = l.call(Method::GET, "/credentials/ak_000102030405060708090a0b0c0d0e0fd65df89f", Some(&pair), None).await;
+    assert_error(&r, 404, "CREDENTIAL_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn accounts_are_created_listed_and_found() {
+    let l = ledger();
+    let pair = l.register().await;
+    let r = l.call(Method::POST, "/accounts", Some(&pair), Some(json!({"name": "ops"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let r = l.call(Method::GET, &format!("/account/{id}"), Some(&pair), None).await;
+    assert_eq!(r.body["name"], "ops");
+    let r = l.call(Method::GET, "/accounts", Some(&pair), None).await;
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 1);
+    assert_error(&l.call(Method::GET, "/account/acc_nope", Some(&pair), None).await, 404, "ACCOUNT_NOT_FOUND");
+    let r = l.call(Method::POST, "/accounts", Some(&pair), Some(json!({"name": ""}))).await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+    let r = l.call(Method::POST, "/accounts", Some(&pair), Some(json!({"nom": "x"}))).await;
+    assert_error(&r, 400, "INVALID_REQUEST");
+}
+
+#[tokio::test]
+async fn health_metrics_and_openapi_are_open() {
+    let l = ledger();
+    let r = l.call(Method::GET, "/health", None, None).await;
+    assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"status": "ok"})));
+    let r = l.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(r.body["openapi"], "3.1.0");
+    let r = l.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.text.contains(r#"ledgerd_http_requests_total{route="/health",method="GET",status="200"} 1"#),
+        "{}",
+        r.text
+    );
+    let _ = &l.state;
+}

@@ -1,0 +1,56 @@
+//! Housekeeping off the request path: writes the batched `last_used_at` times (so no request
+//! writes to the database just for being made) and refreshes the credential counts of `/metrics`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use et_store::CredentialStore;
+
+use crate::auth::AuthCache;
+use crate::metrics::Metrics;
+use crate::watcher::{Background, tick};
+
+/// How often used credentials get their `last_used_at` written.
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(2);
+/// How often the per-state credential gauge is recounted.
+pub const COUNT_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Writes the uses recorded since the last flush in one transaction.
+pub fn flush(store: &dyn CredentialStore, auth: &AuthCache, metrics: &Metrics) {
+    let uses = auth.take_usage();
+    if uses.is_empty() {
+        return;
+    }
+    if let Err(e) = store.record_usage(&uses) {
+        // last_used_at is informational; losing one batch is better than retrying into a sick database.
+        metrics.usage_flush_failed();
+        tracing::warn!("could not record last_used_at of {} credentials: {e}", uses.len());
+    }
+}
+
+fn count(store: &dyn CredentialStore, metrics: &Metrics) {
+    match store.counts() {
+        Ok(c) => metrics.set_counts(c.active, c.revoked),
+        Err(e) => tracing::debug!("could not count credentials: {e}"),
+    }
+}
+
+/// Starts the housekeeping thread; stopping it flushes once more.
+pub fn spawn(
+    store: Arc<dyn CredentialStore>,
+    auth: Arc<AuthCache>,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<Background> {
+    count(store.as_ref(), &metrics);
+    Background::spawn("ledgerd-housekeeper", move |stop| {
+        let mut last_count = Instant::now();
+        while tick(&stop, FLUSH_INTERVAL) {
+            flush(store.as_ref(), &auth, &metrics);
+            if last_count.elapsed() >= COUNT_INTERVAL {
+                count(store.as_ref(), &metrics);
+                last_count = Instant::now();
+            }
+        }
+        flush(store.as_ref(), &auth, &metrics);
+    })
+}
