@@ -1,0 +1,424 @@
+#compdef etctl
+
+autoload -U is-at-least
+
+_etctl() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_etctl_commands" \
+"*::: :->etctl" \
+&& ret=0
+    case $state in
+    (etctl)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:etctl-command-$line[1]:"
+        case $line[1] in
+            (vendor)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_etctl__subcmd__vendor_commands" \
+"*::: :->vendor" \
+&& ret=0
+
+    case $state in
+    (vendor)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:etctl-vendor-command-$line[1]:"
+        case $line[1] in
+            (init)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'--force[Replace an existing vendor key (every pair minted with the old one stops verifying)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(instance-key)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':instance -- Instance id\: 1-64 characters of a-z, 0-9 and -:_default' \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(generate)
+_arguments "${_arguments_options[@]}" : \
+'--instance=[Instance the pairs are for]:INSTANCE:_default' \
+'-n+[How many pairs]:N:_default' \
+'--count=[How many pairs]:N:_default' \
+'--format=[Output format]:FORMAT:((table\:"Aligned columns for people"
+json\:"A JSON array (generate) or object (rotate)"
+env\:"\`ETCTL_API_KEY=... ETCTL_API_SECRET=...\` lines to eval in a shell"))' \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'(--format)--json[Same as --format json]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(verify)
+_arguments "${_arguments_options[@]}" : \
+'--instance=[Instance the pair should belong to]:INSTANCE:_default' \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':api_key -- The ak_ key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt):_default' \
+&& ret=0
+;;
+(register)
+_arguments "${_arguments_options[@]}" : \
+'--label=[A label to find the credential by later]:LABEL:_default' \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'--json[Print the registered record as JSON]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':api_key -- The ak_ key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt):_default' \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+'--status=[Which credentials]:STATUS:(active revoked all)' \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'--json[A JSON array of credential records]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(show)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'--json[The credential record as JSON]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':api_key:_default' \
+&& ret=0
+;;
+(revoke)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-y[Do not ask for confirmation (required without a terminal)]' \
+'--yes[Do not ask for confirmation (required without a terminal)]' \
+'--json[Print the API'\''s answer as JSON]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':api_key:_default' \
+&& ret=0
+;;
+(rotate)
+_arguments "${_arguments_options[@]}" : \
+'(--instance)--new-key=[Rotate to this already-minted key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)]:API_KEY:_default' \
+'--instance=[Mint the new pair for this instance with the vendor key]:INSTANCE:_default' \
+'--label=[Label of the new credential \[default\: the old one'\''s\]]:LABEL:_default' \
+'--format=[Output format; \`env\` prints the new ETCTL_API_KEY/ETCTL_API_SECRET to eval]:FORMAT:((table\:"Aligned columns for people"
+json\:"A JSON array (generate) or object (rotate)"
+env\:"\`ETCTL_API_KEY=... ETCTL_API_SECRET=...\` lines to eval in a shell"))' \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'(--format)--json[Same as --format json]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(whoami)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'--json[JSON output]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(login)
+_arguments "${_arguments_options[@]}" : \
+'--api-key=[The operator ak_ key \[default\: ETCTL_API_KEY, else a prompt\]; the secret comes from stdin, ETCTL_API_SECRET or a prompt]:API_KEY:_default' \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(logout)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(profiles)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'--json[JSON output]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(db)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_etctl__subcmd__db_commands" \
+"*::: :->db" \
+&& ret=0
+
+    case $state in
+    (db)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:etctl-db-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+'--db=[The ledger'\''s SQLite file; it must exist (nothing is ever created)]:PATH:_files' \
+'--status=[Which credentials]:STATUS:(active revoked all)' \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'--json[A JSON array of credential records]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(revoke)
+_arguments "${_arguments_options[@]}" : \
+'--db=[The ledger'\''s SQLite file; it must exist (nothing is ever created)]:PATH:_files' \
+'--reason=[Why, for the audit trail (who did it is recorded as well)]:REASON:_default' \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-y[Do not ask for confirmation (required without a terminal)]' \
+'--yes[Do not ask for confirmation (required without a terminal)]' \
+'--dry-run[Say what would be revoked, and change nothing]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':api_key:_default' \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:_default' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger]:SECONDS:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':shell:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_etctl_commands] )) ||
+_etctl_commands() {
+    local commands; commands=(
+'vendor:Vendor master key\: create it, derive instance keys' \
+'generate:Mint ak_/sk_ pairs for an instance with the vendor key' \
+'verify:Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)' \
+'register:Register a pair on the ledger (the secret comes from stdin, env or a prompt)' \
+'list:List the ledger'\''s credentials (every page)' \
+'show:Show one credential' \
+'revoke:Revoke a credential through the API (asks first on a terminal; --yes otherwise)' \
+'rotate:Replace the operator credential\: register a new pair, prove it, save it, revoke the old one' \
+'whoami:Show which credential the ledger sees (GET /whoami)' \
+'login:Save a ledger URL and operator credential as a profile, after checking it with the ledger' \
+'logout:Forget a saved profile and its secret' \
+'profiles:List the saved profiles' \
+'db:Work on the ledger'\''s SQLite database directly (while ledgerd is up or down)' \
+'completions:Print shell completions' \
+    )
+    _describe -t commands 'etctl commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__completions_commands] )) ||
+_etctl__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl completions commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__db_commands] )) ||
+_etctl__subcmd__db_commands() {
+    local commands; commands=(
+'list:List credentials straight from the database' \
+'revoke:Revoke a credential straight in the database (audited as \`db\`, with who and why)' \
+    )
+    _describe -t commands 'etctl db commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__db__subcmd__list_commands] )) ||
+_etctl__subcmd__db__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl db list commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__db__subcmd__revoke_commands] )) ||
+_etctl__subcmd__db__subcmd__revoke_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl db revoke commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__generate_commands] )) ||
+_etctl__subcmd__generate_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl generate commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__list_commands] )) ||
+_etctl__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl list commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__login_commands] )) ||
+_etctl__subcmd__login_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl login commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__logout_commands] )) ||
+_etctl__subcmd__logout_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl logout commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__profiles_commands] )) ||
+_etctl__subcmd__profiles_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl profiles commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__register_commands] )) ||
+_etctl__subcmd__register_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl register commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__revoke_commands] )) ||
+_etctl__subcmd__revoke_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl revoke commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__rotate_commands] )) ||
+_etctl__subcmd__rotate_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl rotate commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__show_commands] )) ||
+_etctl__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl show commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__vendor_commands] )) ||
+_etctl__subcmd__vendor_commands() {
+    local commands; commands=(
+'init:Create the vendor master key\: in the OS keyring when reachable, else a 0600 file' \
+'instance-key:Print the instance key (hex) to provision on that ledger as LEDGERD_INSTANCE_KEY' \
+    )
+    _describe -t commands 'etctl vendor commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__vendor__subcmd__init_commands] )) ||
+_etctl__subcmd__vendor__subcmd__init_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl vendor init commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__vendor__subcmd__instance-key_commands] )) ||
+_etctl__subcmd__vendor__subcmd__instance-key_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl vendor instance-key commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__verify_commands] )) ||
+_etctl__subcmd__verify_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl verify commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__whoami_commands] )) ||
+_etctl__subcmd__whoami_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl whoami commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_etctl" ]; then
+    _etctl "$@"
+else
+    compdef _etctl etctl
+fi

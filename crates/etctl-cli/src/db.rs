@@ -1,0 +1,114 @@
+//! `etctl db`: list and revoke straight in ledgerd's SQLite file, through the same store crate
+//! ledgerd uses, so the schema's rules and the audit trail apply. Works while ledgerd runs (WAL
+//! and a busy timeout) and never creates a file.
+
+use std::path::PathBuf;
+
+use et_core::ApiKey;
+use et_store::{CredentialStore, OpenMode, SqliteStore};
+
+use crate::cli::{DbArg, DbListArgs, DbRevokeArgs};
+use crate::exit::{Class, Failure, Outcome};
+use crate::output::{Out, note};
+use crate::{input, status_filter, table};
+
+/// `revoked_by` of a revocation made in the database (SPEC §3); who did it goes in the reason.
+const REVOKED_BY: &str = "db";
+
+fn db_path(arg: &DbArg) -> Result<PathBuf, Failure> {
+    arg.db.clone().ok_or_else(|| {
+        Failure::config("no database given: pass --db PATH or set ETCTL_DB to the ledger's SQLite file (LEDGERD_DB)")
+    })
+}
+
+fn open(arg: &DbArg) -> Result<(SqliteStore, PathBuf), Failure> {
+    let path = db_path(arg)?;
+    let store = SqliteStore::open(&path, OpenMode::MustExist).map_err(Failure::from_store)?;
+    Ok((store, path))
+}
+
+/// `user@host` of whoever runs etctl, for the audit trail.
+pub fn operator() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    let host = ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into());
+    format!("{}@{host}", user.trim())
+}
+
+/// `etctl db list`.
+pub fn list(args: &DbListArgs) -> Outcome {
+    let (store, _) = open(&args.db)?;
+    let status = status_filter(args.status);
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (page, next) = store.list(status, et_api::MAX_PAGE_LIMIT, after.as_deref()).map_err(Failure::from_store)?;
+        all.extend(page);
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut out = Out::new();
+    if args.json {
+        out.json(&all)?;
+    } else if all.is_empty() {
+        note(&format!("no {} credentials", status.as_str()));
+    } else {
+        out.line(&table::records(&all))?;
+    }
+    out.flush()
+}
+
+/// `etctl db revoke`.
+pub fn revoke(args: &DbRevokeArgs) -> Outcome {
+    let key = ApiKey::parse(&args.api_key).map_err(|e| Failure::bad_input(e.to_string()))?;
+    let (store, path) = open(&args.db)?;
+    let shown = path.display();
+    let record = store.get(key.as_str()).map_err(Failure::from_store)?.ok_or_else(|| {
+        Failure::new(
+            Class::NotFound,
+            format!("there is no credential {key} in {shown}; check the key and the database"),
+        )
+    })?;
+    if !record.active {
+        return Err(Failure::new(
+            Class::NotFound,
+            format!(
+                "{key} is already revoked (by {}, at {}); nothing to do",
+                record.revoked_by.as_deref().unwrap_or("?"),
+                record.revoked_at.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    let reason = format!(
+        "{}; by {} with etctl db revoke",
+        args.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).unwrap_or("no reason given"),
+        operator()
+    );
+    let label = record.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+    if args.dry_run {
+        note(&format!(
+            "dry run: would revoke {key}{label} in {shown}, audited as revoked_by \"{REVOKED_BY}\" with reason \"{reason}\"; nothing was changed"
+        ));
+        return Ok(());
+    }
+    input::confirm(
+        &format!("Revoke {key}{label} in {shown}? It can never be reactivated"),
+        args.yes,
+        &format!("not revoking {key}"),
+    )?;
+    store.revoke(key.as_str(), REVOKED_BY, Some(&reason)).map_err(Failure::from_store)?;
+    note(&format!(
+        "revoked {key}{label} in {shown} (revoked_by \"{REVOKED_BY}\", reason \"{reason}\"); a running ledgerd refuses it within a second"
+    ));
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The one mapping from failure classes to exit codes (documented in `etctl --help` and
+//! EXIT_CODES.md), and the error type every command returns.
+
+use std::process::ExitCode;
+
+use et_api::client::ClientError;
+use et_store::StoreError;
+
+/// A failure class and its exit code. Scripts depend on these numbers: never renumber one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// stdout was closed by the reader (`etctl … | head -1`): not an error, exit quietly with 0.
+    PipeClosed = 0,
+    Internal = 1,
+    Usage = 2,
+    Config = 3,
+    Unreachable = 4,
+    Unauthorized = 5,
+    InvalidCredential = 6,
+    Duplicate = 7,
+    NotFound = 8,
+    BadInput = 9,
+    Server = 10,
+}
+
+impl Class {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Why a command failed: the class decides the exit code, the message is one sentence saying what
+/// is wrong and how to fix it. Messages never contain a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub class: Class,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(class: Class, message: impl Into<String>) -> Self {
+        Failure { class, message: message.into() }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Class::Usage, message)
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(Class::Config, message)
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(Class::BadInput, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(Class::Internal, message)
+    }
+
+    /// Classifies an API client error; `doing` says what was being attempted ("listing credentials").
+    pub fn from_client(error: ClientError, doing: &str) -> Self {
+        match &error {
+            ClientError::Unreachable { url, detail } => Failure::new(
+                Class::Unreachable,
+                format!(
+                    "{doing}: cannot reach the ledger at {url} ({detail}); check that ledgerd runs there, or set --url / ETCTL_URL"
+                ),
+            ),
+            ClientError::Timeout { url, seconds } => Failure::new(
+                Class::Unreachable,
+                format!("{doing}: the ledger at {url} did not answer within {seconds} s; check it, or raise --timeout"),
+            ),
+            ClientError::NotTheApi { url, status, .. } => Failure::new(
+                Class::Unreachable,
+                format!(
+                    "{doing}: the server at {url} is not a ledger (it answered HTTP {status} without the ledger's error body); check --url / ETCTL_URL"
+                ),
+            ),
+            ClientError::BadUrl { url, detail } => Failure::config(format!(
+                "the ledger URL {url:?} is not usable ({detail}); pass --url http://HOST:PORT or set ETCTL_URL"
+            )),
+            ClientError::Api { status, body } => {
+                let message = body.message.trim_end_matches('.');
+                let (class, hint) = match status {
+                    401 => (
+                        Class::Unauthorized,
+                        "; check ETCTL_API_KEY / ETCTL_API_SECRET or the profile (`etctl login`), and that the credential is not revoked",
+                    ),
+                    403 => (Class::InvalidCredential, "; the secret was not minted for this ledger's instance"),
+                    409 => (Class::Duplicate, "; mint a new pair with `etctl generate`"),
+                    404 => (Class::NotFound, ""),
+                    429 => (Class::Server, "; wait a little and try again"),
+                    s if *s >= 500 => (Class::Server, "; see the ledger's logs"),
+                    _ => (Class::BadInput, ""),
+                };
+                Failure::new(class, format!("{doing}: {message} ({}){hint}", body.code))
+            }
+        }
+    }
+
+    /// Classifies an error of the database behind `etctl db`.
+    pub fn from_store(error: StoreError) -> Self {
+        let class = match &error {
+            StoreError::Missing { .. }
+            | StoreError::NotALedgerDatabase { .. }
+            | StoreError::NewerSchema { .. }
+            | StoreError::Open { .. }
+            | StoreError::FileReplaced { .. } => Class::BadInput,
+            StoreError::NotFound => Class::NotFound,
+            StoreError::Duplicate => Class::Duplicate,
+            _ => Class::Internal,
+        };
+        Failure::new(class, error.to_string())
+    }
+}
+
+/// How a command ended.
+pub type Outcome = Result<(), Failure>;
+
+/// The exit code of an outcome, printing the failure's sentence on stderr.
+pub fn finish(outcome: Outcome) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) if failure.class == Class::PipeClosed => ExitCode::SUCCESS,
+        Err(failure) => {
+            crate::output::error_line(&failure.message);
+            ExitCode::from(failure.class.code())
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! `etctl rotate`: replace the operator credential in four steps — register the new pair, prove
+//! it authenticates (`GET /whoami`), switch the saved profile to it, revoke the old one with the
+//! new one. A failed step stops the rotation where it is; every state it can stop in is
+//! consistent (at worst both credentials are active), and the error says which steps happened
+//! and what to do next. When the new secret was minted here and is not saved in a profile, it is
+//! printed on stdout even on failure, so it is never lost.
+
+use et_api::client::Credentials;
+use et_api::{RegisterRequest, SecretString};
+use et_core::ApiKey;
+use serde::Serialize;
+
+use crate::api::{parse_key, parse_secret};
+use crate::cli::{Format, GlobalArgs, RotateArgs};
+use crate::exit::{Failure, Outcome};
+use crate::output::{Out, note};
+use crate::profile::{self, CredentialSource, ProfilesFile, SecretIn};
+use crate::{input, vendor};
+
+#[derive(Debug, Default, Serialize)]
+struct Steps {
+    registered: bool,
+    verified: bool,
+    /// `null` when the credential came from the environment, so there was no profile to switch.
+    profile_switched: Option<bool>,
+    old_revoked: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Rotation {
+    old_api_key: String,
+    new_api_key: String,
+    /// Only when etctl minted the new pair: nobody else knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_api_secret: Option<SecretString>,
+    label: Option<String>,
+    /// The profile now holding the new credential.
+    profile: Option<String>,
+    steps: Steps,
+}
+
+/// Prints the outcome on stdout in the asked format.
+fn emit(rotation: &Rotation, secret: &SecretString, format: Format) -> Outcome {
+    let mut out = Out::new();
+    match format {
+        Format::Json => out.json(rotation)?,
+        Format::Env => {
+            out.line(&format!("ETCTL_API_KEY={} ETCTL_API_SECRET={}", rotation.new_api_key, secret.expose()))?
+        }
+        Format::Table => {
+            let secret_only_here = rotation.new_api_secret.is_some() && rotation.steps.profile_switched != Some(true);
+            if secret_only_here {
+                out.line(&format!("ETCTL_API_KEY={} ETCTL_API_SECRET={}", rotation.new_api_key, secret.expose()))?;
+            } else {
+                out.line(&rotation.new_api_key)?;
+            }
+        }
+    }
+    out.flush()
+}
+
+/// Ends a rotation that stopped after step 1: prints what there is, then fails with `what` and
+/// the way forward.
+fn stop(rotation: &Rotation, secret: &SecretString, format: Format, failure: Failure, next: &str) -> Outcome {
+    emit(rotation, secret, format)?;
+    let s = &rotation.steps;
+    let done = [
+        ("registered the new credential", s.registered),
+        ("proved it authenticates", s.verified),
+        ("switched the profile", s.profile_switched == Some(true)),
+        ("revoked the old credential", s.old_revoked),
+    ]
+    .iter()
+    .filter(|(_, ok)| *ok)
+    .map(|(what, _)| *what)
+    .collect::<Vec<_>>()
+    .join(", ");
+    Err(Failure::new(failure.class, format!("rotation stopped: {}; done so far: {done}; {next}", failure.message)))
+}
+
+pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
+    let format = if args.json { Format::Json } else { args.format.unwrap_or(Format::Table) };
+    let target = profile::resolve(global, true)?;
+    let (old, source) = target.credential.clone().ok_or_else(|| Failure::config("no operator credential"))?;
+
+    // The new pair, checked locally before anything changes.
+    let (new_key, new_secret, minted) = if let Some(text) = &args.new_key {
+        let key = parse_key(text)?;
+        let (secret_text, _) = input::secret("new API secret", "ETCTL_NEW_API_SECRET")?;
+        let secret = parse_secret(&secret_text)?;
+        (key, SecretString::new(secret.expose()), false)
+    } else if let Some(instance) = &args.instance {
+        let instance = vendor::parse_instance(instance)?;
+        let master = vendor::load_master()?;
+        let key = ApiKey::generate();
+        let secret = master.instance_key(&instance).secret_for(&key);
+        (key, SecretString::new(secret.expose()), true)
+    } else {
+        return Err(Failure::usage(
+            "rotate needs the new pair: pass --instance INSTANCE to mint it with the vendor key, or --new-key ak_… with its secret on stdin (or in ETCTL_NEW_API_SECRET)",
+        ));
+    };
+    if new_key.as_str() == old.api_key {
+        return Err(Failure::usage("the new key is the one in use; rotate to a different pair"));
+    }
+
+    // Step 0: the current credential must work, or there is nothing sound to rotate from.
+    let old_client = target.client()?;
+    let me = old_client.whoami().map_err(|e| {
+        let f = Failure::from_client(e, &format!("checking the current credential {}", old.api_key));
+        Failure::new(f.class, format!("{}; nothing was changed", f.message))
+    })?;
+    let label = args.label.clone().or(me.label);
+    let profile_name = match &source {
+        CredentialSource::Profile(name) => Some(name.clone()),
+        CredentialSource::Env => None,
+    };
+    let mut rotation = Rotation {
+        old_api_key: old.api_key.clone(),
+        new_api_key: new_key.to_string(),
+        new_api_secret: minted.then(|| new_secret.clone()),
+        label: label.clone(),
+        profile: None,
+        steps: Steps::default(),
+    };
+
+    // Step 1: register.
+    target
+        .anonymous()?
+        .register(&RegisterRequest { api_key: new_key.to_string(), api_secret: new_secret.clone(), label })
+        .map_err(|e| {
+            let f = Failure::from_client(e, &format!("registering {new_key}"));
+            Failure::new(f.class, format!("rotation stopped at step 1/4: {}; nothing was changed", f.message))
+        })?;
+    rotation.steps.registered = true;
+    note(&format!("1/4 registered {new_key}"));
+
+    // Step 2: prove the new credential authenticates.
+    let new_credentials = Credentials { api_key: new_key.to_string(), api_secret: new_secret.clone() };
+    let new_client = target.client_as(new_credentials)?;
+    match new_client.whoami() {
+        Ok(me) if me.api_key == new_key.as_str() => {}
+        Ok(me) => {
+            let failure = Failure::internal(format!(
+                "GET /whoami with the new credential answered {}, not {new_key}",
+                me.api_key
+            ));
+            return stop(
+                &rotation,
+                &new_secret,
+                format,
+                failure,
+                &format!(
+                    "the old credential {} is still active and in use; find out why, then revoke {new_key} with `etctl revoke {new_key} --yes`",
+                    old.api_key
+                ),
+            );
+        }
+        Err(e) => {
+            let failure = Failure::from_client(e, &format!("proving {new_key} authenticates"));
+            return stop(
+                &rotation,
+                &new_secret,
+                format,
+                failure,
+                &format!(
+                    "the old credential {} is still active and in use; find out why, then revoke {new_key} with `etctl revoke {new_key} --yes`",
+                    old.api_key
+                ),
+            );
+        }
+    }
+    rotation.steps.verified = true;
+    note(&format!("2/4 {new_key} authenticates (GET /whoami)"));
+
+    // Step 3: switch the saved profile, if the credential came from one.
+    match &profile_name {
+        Some(name) => {
+            let saved = (|| -> Result<SecretIn, Failure> {
+                let mut file = ProfilesFile::load()?;
+                let url = file.profiles.get(name).map(|p| p.url.clone()).unwrap_or_else(|| target.url.clone());
+                let secret_in = file.put(name, &url, new_key.as_str(), &new_secret);
+                file.save()?;
+                Ok(secret_in)
+            })();
+            match saved {
+                Ok(_) => {
+                    rotation.steps.profile_switched = Some(true);
+                    rotation.profile = Some(name.clone());
+                    note(&format!("3/4 profile {name:?} now uses {new_key}"));
+                }
+                Err(failure) => {
+                    rotation.steps.profile_switched = Some(false);
+                    return stop(
+                        &rotation,
+                        &new_secret,
+                        format,
+                        failure,
+                        &format!(
+                            "both credentials are active; save the new one with `etctl login --profile {name} --api-key {new_key}`, then `etctl revoke {} --yes`",
+                            old.api_key
+                        ),
+                    );
+                }
+            }
+        }
+        None => note(&format!(
+            "3/4 the credential came from ETCTL_API_KEY/ETCTL_API_SECRET: point them at {new_key} (see the output)"
+        )),
+    }
+
+    // Step 4: revoke the old credential, as the new one.
+    if let Err(e) = new_client.revoke(&old.api_key) {
+        let failure = Failure::from_client(e, &format!("revoking the old credential {}", old.api_key));
+        return stop(
+            &rotation,
+            &new_secret,
+            format,
+            failure,
+            &format!("the new credential is in use; revoke the old one with `etctl revoke {} --yes`", old.api_key),
+        );
+    }
+    rotation.steps.old_revoked = true;
+    note(&format!("4/4 revoked {}", old.api_key));
+    emit(&rotation, &new_secret, format)
+}
