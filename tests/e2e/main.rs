@@ -2,3 +2,4 @@
 //! One module per workflow; `common` holds the harness.
 
 mod common;
+mod ledgerd;
