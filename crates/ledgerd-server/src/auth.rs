@@ -30,6 +30,8 @@ pub struct CachedEntry {
     pub api_key: String,
     pub label: Option<String>,
     secret_hash: SecretHash,
+    /// False for a revoked credential: cached so that it is refused without a database read.
+    active: bool,
     /// Unix milliseconds of the latest authenticated use, 0 for none yet.
     last_used_ms: AtomicI64,
     /// Whether `last_used_ms` is waiting in the usage queue to be written.
@@ -200,11 +202,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
 
     if healthy && let Some(entry) = auth.lookup(api_key) {
         metrics.cache_hit();
-        if !entry.secret_hash.ct_matches(&presented) {
-            return Err(ApiError::unauthorized());
-        }
-        auth.mark_used(&entry);
-        return Ok(entry);
+        return admit(auth, entry, &presented);
     }
 
     metrics.cache_miss();
@@ -216,25 +214,33 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
         .await
         .map_err(ApiError::internal)?;
     let (key, found) = found.map_err(ApiError::store)?;
-
-    let (stored_hash, active, label) = match found {
-        Some(e) => (e.secret_hash, e.active, e.label),
-        None => (auth.dummy_hash, false, None),
-    };
-    // Non-short-circuiting: the compare runs whether or not the credential is active.
-    if !(stored_hash.ct_matches(&presented) & active) {
+    let Some(found) = found else {
+        // Unknown keys are not cached (they may be registered any moment), but cost the same compare.
+        let _ = auth.dummy_hash.ct_matches(&presented);
         return Err(ApiError::unauthorized());
-    }
+    };
     let entry = Arc::new(CachedEntry {
         api_key: key,
-        label,
-        secret_hash: stored_hash,
+        label: found.label,
+        secret_hash: found.secret_hash,
+        active: found.active,
         last_used_ms: AtomicI64::new(0),
         queued: AtomicBool::new(false),
     });
-    // While the database is unhealthy nothing is cached: every request asks it, and fails closed.
+    // Revoked entries are cached too (revocation is permanent), so a forgotten service still calling
+    // with a revoked key does not cost a database read per request. While the database is unhealthy
+    // nothing is cached: every request asks it, and fails closed.
     if healthy {
         auth.insert_if_current(entry.clone(), epoch);
+    }
+    admit(auth, entry, &presented)
+}
+
+/// Lets a request in when the presented secret matches and the credential is active.
+fn admit(auth: &AuthCache, entry: Arc<CachedEntry>, presented: &SecretHash) -> Result<Arc<CachedEntry>, ApiError> {
+    // Non-short-circuiting: the compare runs whether or not the credential is active.
+    if !(entry.secret_hash.ct_matches(presented) & entry.active) {
+        return Err(ApiError::unauthorized());
     }
     auth.mark_used(&entry);
     Ok(entry)
@@ -249,6 +255,7 @@ mod tests {
             api_key: key.into(),
             label: None,
             secret_hash: SecretHash::of("s"),
+            active: true,
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),
         })

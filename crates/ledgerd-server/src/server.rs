@@ -2,9 +2,9 @@
 //! against the document), the middleware every request goes through, and the serve loop with
 //! graceful shutdown.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -177,9 +177,12 @@ async fn json_errors(response: Response) -> Response {
     fixed
 }
 
+/// The log target of the one line per request.
+const ACCESS_LOG: &str = "ledgerd::access";
+
 /// Counts and times every request by its route template, and logs one line for it: failures at
 /// info (5xx at warn), successes at debug, so a busy ledger does not spend its CPU on access logs
-/// unless asked (`RUST_LOG=ledgerd=debug`). Never headers, bodies or secrets.
+/// unless asked (`RUST_LOG=info,ledgerd::access=debug`). Never headers, bodies or secrets.
 async fn track(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = method_label(request.method());
@@ -191,13 +194,13 @@ async fn track(State(state): State<AppState>, mut request: Request, next: Next) 
     let status = response.status().as_u16();
     state.metrics.observe_request(route, method, status, elapsed.as_secs_f64());
     let api_key = slot.0.get().map(|entry| entry.api_key.as_str());
-    let ms = elapsed.as_secs_f64() * 1000.0;
+    let ms = elapsed.as_micros() as f64 / 1000.0;
     if status >= 500 {
-        tracing::warn!(method, route, status, ms, api_key, "request");
+        tracing::warn!(target: ACCESS_LOG, method, route, status, ms, api_key, "request");
     } else if status >= 400 {
-        tracing::info!(method, route, status, ms, api_key, "request");
+        tracing::info!(target: ACCESS_LOG, method, route, status, ms, api_key, "request");
     } else {
-        tracing::debug!(method, route, status, ms, api_key, "request");
+        tracing::debug!(target: ACCESS_LOG, method, route, status, ms, api_key, "request");
     }
     response
 }
@@ -276,7 +279,28 @@ pub async fn launch_with_store(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let served = axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await;
+    // axum::serve has no header-read timer, so a client that never finishes its request head would
+    // hold graceful shutdown open forever. Requests themselves end within the request timeout; past
+    // that (and a margin) whatever is still open is dropped.
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let grace = state.settings.request_timeout + Duration::from_secs(2);
+    let serve = axum::serve(listener, app(state.clone())).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    });
+    let served = tokio::select! {
+        served = serve.into_future() => served,
+        () = async {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!("connections still open {}s after the shutdown signal; closing them", grace.as_secs());
+            Ok(())
+        }
+    };
 
     // Stop the threads off the async runtime: the housekeeper's last flush writes to the database.
     tokio::task::spawn_blocking(move || {

@@ -299,6 +299,21 @@ async fn a_revoked_credential_is_refused_on_the_very_next_request() {
 }
 
 #[tokio::test]
+async fn a_revoked_key_still_in_use_is_refused_from_the_cache() {
+    let l = ledger();
+    let operator = l.register().await;
+    let forgotten = l.register().await;
+    l.call(Method::DELETE, &format!("/credentials/{}", forgotten.0), Some(&operator), None).await;
+    for _ in 0..3 {
+        assert_error(&l.call(Method::GET, "/whoami", Some(&forgotten), None).await, 401, "UNAUTHORIZED");
+    }
+    let metrics = l.call(Method::GET, "/metrics", None, None).await.text;
+    // One miss for the operator's DELETE, one for the first refused call; the other two are hits.
+    assert!(metrics.contains("ledgerd_auth_cache_misses_total 2"), "{metrics}");
+    assert!(metrics.contains("ledgerd_auth_cache_hits_total 2"), "{metrics}");
+}
+
+#[tokio::test]
 async fn lists_page_and_check_their_parameters() {
     let l = ledger();
     let pair = l.register().await;

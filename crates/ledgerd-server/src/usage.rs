@@ -13,7 +13,7 @@ use crate::watcher::{Background, tick};
 /// How often used credentials get their `last_used_at` written.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 /// How often the per-state credential gauge is recounted.
-pub const COUNT_INTERVAL: Duration = Duration::from_secs(10);
+pub const COUNT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Writes the uses recorded since the last flush in one transaction.
 pub fn flush(store: &dyn CredentialStore, auth: &AuthCache, metrics: &Metrics) {
