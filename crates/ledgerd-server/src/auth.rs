@@ -22,7 +22,8 @@ use crate::metrics::{AuthOutcome, Metrics};
 use crate::server::AppState;
 
 /// Most credentials kept in the cache; beyond it the least useful are evicted (they are only
-/// re-read from the database, never refused).
+/// re-read from the database, never refused). moka admits a new key only when it is used more
+/// than the one it would evict, so a flood of random unknown keys does not push out busy ones.
 const CACHE_CAPACITY: u64 = 100_000;
 
 /// A verified, active credential as the cache holds it.
@@ -57,7 +58,7 @@ pub struct AuthCache {
     /// Taken by invalidations and by inserts after a miss, never by hits, so "check the epoch, then
     /// insert" cannot interleave with "bump the epoch, then evict".
     insert_lock: Mutex<()>,
-    /// Compared against when the key is unknown, so an unknown key costs what a wrong secret costs.
+    /// The hash of unknown keys' entries: random, so no presented secret matches it.
     dummy_hash: SecretHash,
     /// Credentials used since the last flush (each at most once; see [`CachedEntry::queued`]).
     used: Mutex<Vec<Arc<CachedEntry>>>,
@@ -214,18 +215,27 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
         .await
         .map_err(ApiError::internal)?;
     let (key, found) = found.map_err(ApiError::store)?;
-    let Some(found) = found else {
-        // Unknown keys are not cached (they may be registered any moment), but cost the same compare.
-        let _ = auth.dummy_hash.ct_matches(&presented);
-        return Err(ApiError::unauthorized());
-    };
-    let entry = Arc::new(CachedEntry {
-        api_key: key,
-        label: found.label,
-        secret_hash: found.secret_hash,
-        active: found.active,
-        last_used_ms: AtomicI64::new(0),
-        queued: AtomicBool::new(false),
+    // An unknown key is cached as an entry holding a random hash that no secret matches, so probing
+    // with unknown keys costs what a wrong secret costs (a cache hit after the first time) and does
+    // not reach the database. Registration evicts it: through the API before the 201 is sent, from
+    // another process when the watcher sees the audit row.
+    let entry = Arc::new(match found {
+        Some(found) => CachedEntry {
+            api_key: key,
+            label: found.label,
+            secret_hash: found.secret_hash,
+            active: found.active,
+            last_used_ms: AtomicI64::new(0),
+            queued: AtomicBool::new(false),
+        },
+        None => CachedEntry {
+            api_key: key,
+            label: None,
+            secret_hash: auth.dummy_hash,
+            active: false,
+            last_used_ms: AtomicI64::new(0),
+            queued: AtomicBool::new(false),
+        },
     });
     // Revoked entries are cached too (revocation is permanent), so a forgotten service still calling
     // with a revoked key does not cost a database read per request. While the database is unhealthy

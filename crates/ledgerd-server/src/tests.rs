@@ -314,6 +314,20 @@ async fn a_revoked_key_still_in_use_is_refused_from_the_cache() {
 }
 
 #[tokio::test]
+async fn a_key_probed_before_its_registration_works_right_after_it() {
+    let l = ledger();
+    let pair = l.mint();
+    for _ in 0..2 {
+        assert_error(&l.call(Method::GET, "/whoami", Some(&pair), None).await, 401, "UNAUTHORIZED");
+    }
+    let metrics = l.call(Method::GET, "/metrics", None, None).await.text;
+    assert!(metrics.contains("ledgerd_auth_cache_hits_total 1"), "unknown keys are cached: {metrics}");
+    let r = l.call(Method::POST, "/credentials", None, Some(json!({"api_key": pair.0, "api_secret": pair.1}))).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(l.call(Method::GET, "/whoami", Some(&pair), None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn lists_page_and_check_their_parameters() {
     let l = ledger();
     let pair = l.register().await;

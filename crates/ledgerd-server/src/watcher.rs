@@ -1,6 +1,7 @@
-//! The database watcher: a dedicated thread that notices revocations made outside this process
-//! (`etctl db revoke`, the sqlite3 shell) and evicts them from the auth cache, and that keeps the
-//! health flag `/health` and authentication read, so neither needs a query per request.
+//! The database watcher: a dedicated thread that notices revocations (and registrations) made
+//! outside this process (`etctl db revoke`, the sqlite3 shell) and evicts them from the auth
+//! cache, and that keeps the health flag `/health` and authentication read, so neither needs a
+//! query per request.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -142,14 +143,17 @@ impl Watcher {
     }
 
     fn poll(&self) -> Result<(), StoreError> {
+        // A revocation evicts the active entry; a registration evicts an "unknown key" entry.
         for event in self.store.poll_changes()? {
-            if event.action != "revoke" {
-                continue;
-            }
             if self.auth.invalidate(&event.api_key) {
                 self.metrics.invalidated(InvalidationSource::Db, 1);
             }
-            tracing::debug!(api_key = %event.api_key, revoked_by = %event.actor, "revocation seen in the database");
+            tracing::debug!(
+                api_key = %event.api_key,
+                action = %event.action,
+                actor = %event.actor,
+                "change seen in the database"
+            );
         }
         Ok(())
     }
