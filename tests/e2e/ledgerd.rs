@@ -151,6 +151,16 @@ fn register_use_and_revoke_as_the_seed_docs_describe() {
     let r = call(&ledger, "GET", &path, Some(&operator), None);
     assert_eq!((r.body["active"].as_bool(), r.body["revoked_by"].as_str()), (Some(false), Some(operator.0.as_str())));
 
+    // What happened shows in /metrics, by route template rather than raw path.
+    let metrics = call(&ledger, "GET", "/metrics", None, None).text;
+    for line in [
+        r#"ledgerd_auth_total{outcome="ok"}"#,
+        r#"ledgerd_auth_total{outcome="unauthorized"}"#,
+        r#"ledgerd_http_requests_total{route="/credentials/{api_key}",method="DELETE",status="200"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "/metrics lacks {line}:\n{metrics}");
+    }
+
     let logs = ledger.logs();
     let status = ledger.terminate();
     assert!(status.success(), "SIGTERM must end ledgerd with exit 0, got {status:?}");
@@ -205,6 +215,22 @@ fn a_broken_database_answers_500_never_401_and_health_turns_503() {
     assert!(recovered.is_some(), "/health did not recover with the database");
     assert_eq!(call(&ledger, "GET", "/whoami", Some(&uncached), None).status, 200);
     assert_eq!(call(&ledger, "GET", "/whoami", Some(&cached), None).status, 200);
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let env = vec![("LEDGERD_LOG_FORMAT".into(), "json".into()), ("RUST_LOG".into(), "debug".into())];
+    let ledger = Ledger::start_with(LedgerOptions { env, ..Default::default() });
+    let pair = ledger.register(Some("json"));
+    assert_eq!(call(&ledger, "GET", "/whoami", Some(&pair), None).status, 200);
+    let logs = ledger.logs();
+    assert!(ledger.terminate().success());
+    for line in logs.lines() {
+        let event: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(event["level"].is_string() && event["timestamp"].is_string(), "{line}");
+    }
+    assert!(logs.contains(&pair.0), "the access log names the calling api_key:\n{logs}");
+    assert!(!logs.contains(&pair.1[3..]));
 }
 
 #[test]
