@@ -265,6 +265,28 @@ fn start_up_errors_name_the_fix_and_exit_non_zero() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("missing.key"), "{stderr}");
+
+    let mut cmd = ledgerd();
+    cmd.current_dir(dir.path())
+        .env("LEDGERD_INSTANCE_KEY", crate::common::instance_key_hex(INSTANCE))
+        .env("LEDGERD_LISTEN", "127.0.0.1:0");
+    let out = run_to_exit(cmd, Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("LEDGERD_INSTANCE_ID"), "{stderr}");
+
+    let unopenable = dir.path().join("no-such-dir").join("ledger.db");
+    let mut cmd = ledgerd();
+    cmd.current_dir(dir.path())
+        .env("LEDGERD_INSTANCE_ID", INSTANCE)
+        .env("LEDGERD_INSTANCE_KEY", crate::common::instance_key_hex(INSTANCE))
+        .env("LEDGERD_DB", &unopenable)
+        .env("LEDGERD_LISTEN", "127.0.0.1:0");
+    let out = run_to_exit(cmd, Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&unopenable.display().to_string()) && stderr.contains("LEDGERD_DB"), "{stderr}");
+    assert!(!stderr.contains("listening on"), "it must not report ready: {stderr}");
 }
 
 #[test]
