@@ -3,3 +3,11 @@
 
 mod common;
 mod ledgerd;
+
+// etctl: one module per workflow, and their shared helpers.
+mod etctl_api;
+mod etctl_db;
+mod etctl_rotate;
+mod etctl_scripting;
+mod etctl_support;
+mod etctl_vendor;

@@ -88,7 +88,7 @@ impl Failure {
                         Class::Unauthorized,
                         "; check ETCTL_API_KEY / ETCTL_API_SECRET or the profile (`etctl login`), and that the credential is not revoked",
                     ),
-                    403 => (Class::InvalidCredential, "; the secret was not minted for this ledger's instance"),
+                    403 => (Class::InvalidCredential, ""),
                     409 => (Class::Duplicate, "; mint a new pair with `etctl generate`"),
                     404 => (Class::NotFound, ""),
                     429 => (Class::Server, "; wait a little and try again"),
