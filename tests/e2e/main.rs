@@ -11,3 +11,6 @@ mod etctl_rotate;
 mod etctl_scripting;
 mod etctl_support;
 mod etctl_vendor;
+
+// Reliability (issue 5): hostile input to etctl.
+mod hostile_cli;

@@ -12,6 +12,9 @@ use crate::{
     HEADER_API_SECRET, Health, RegisterRequest, RevokeResponse, SecretString, StatusFilter, WhoAmI,
 };
 
+/// Largest answer the client reads: a full page of 1000 credential records is under 1 MiB.
+pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -95,7 +98,9 @@ impl Client {
     }
 
     fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ClientError> {
-        let response = request.send().map_err(|e| self.transport_error(e))?;
+        // Set on the request, the timeout covers the whole exchange, body included (the client's
+        // own applies to each read, so a server trickling a byte at a time would never trip it).
+        let response = request.timeout(self.timeout).send().map_err(|e| self.transport_error(e))?;
         self.decode(response)
     }
 
@@ -114,9 +119,36 @@ impl Client {
         ClientError::Unreachable { url, detail }
     }
 
-    fn decode<T: DeserializeOwned>(&self, response: Response) -> Result<T, ClientError> {
+    /// A read of the body failed: reqwest's own error (a timeout, say) when it is one.
+    fn read_error(&self, error: std::io::Error) -> ClientError {
+        let (kind, text) = (error.kind(), error.to_string());
+        match error.into_inner().map(|inner| inner.downcast::<reqwest::Error>()) {
+            Some(Ok(inner)) => self.transport_error(*inner),
+            _ if kind == std::io::ErrorKind::TimedOut => {
+                ClientError::Timeout { url: self.base.clone(), seconds: self.timeout.as_secs().max(1) }
+            }
+            _ => ClientError::Unreachable { url: self.base.clone(), detail: text },
+        }
+    }
+
+    fn decode<T: DeserializeOwned>(&self, mut response: Response) -> Result<T, ClientError> {
         let status = response.status().as_u16();
-        let bytes = response.bytes().map_err(|e| self.transport_error(e))?;
+        // A server that is not the ledger may send an endless body: read no more than any ledger
+        // answer can be, so it cannot fill the memory before the timeout.
+        let too_large = || ClientError::NotTheApi {
+            url: self.base.clone(),
+            status,
+            detail: format!("the answer is larger than {} MiB", MAX_RESPONSE_BYTES >> 20),
+        };
+        if response.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut response, MAX_RESPONSE_BYTES + 1), &mut bytes)
+            .map_err(|e| self.read_error(e))?;
+        if bytes.len() as u64 > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
         if (200..300).contains(&status) {
             return serde_json::from_slice(&bytes).map_err(|e| ClientError::NotTheApi {
                 url: self.base.clone(),

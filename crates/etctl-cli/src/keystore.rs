@@ -99,6 +99,13 @@ pub fn check_private(path: &Path) -> Result<(), Failure> {
     {
         use std::os::unix::fs::PermissionsExt;
         let meta = fs::metadata(path).map_err(|e| Failure::config(format!("cannot read {}: {e}", path.display())))?;
+        // A FIFO or a device would block or never end; a directory cannot be read either.
+        if !meta.is_file() {
+            return Err(Failure::config(format!(
+                "{} is not a regular file (a directory, pipe or device); point etctl at the file itself",
+                path.display()
+            )));
+        }
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(Failure::config(format!(

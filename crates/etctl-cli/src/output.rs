@@ -59,9 +59,28 @@ pub fn note(text: &str) {
     let _ = err.write_all(b"\n");
 }
 
-/// The `error: …` line of a failure.
+/// The `error: …` line of a failure, kept to one line of plain text: control characters (a line
+/// break or a terminal escape in a message a server sent) become spaces, and anything shaped like
+/// an `sk_` secret is redacted, whoever put it there.
 pub fn error_line(text: &str) {
-    note(&format!("error: {text}"));
+    note(&format!("error: {}", scrub(text)));
+}
+
+fn scrub(text: &str) -> String {
+    let plain: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut out = String::with_capacity(plain.len());
+    let mut rest = plain.as_str();
+    while let Some(at) = rest.find("sk_") {
+        out.push_str(&rest[..at + 3]);
+        rest = &rest[at + 3..];
+        let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if hex >= 16 {
+            out.push_str("<redacted>");
+            rest = &rest[hex..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A warning line.
@@ -87,4 +106,14 @@ pub fn stderr_is_terminal() -> bool {
 /// Whether stdout is a terminal (tables fit its width only then).
 pub fn stdout_is_terminal() -> bool {
     io::stdout().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_lines_are_one_line_and_never_show_a_secret() {
+        let secret = format!("sk_{}", "ab12".repeat(16));
+        assert_eq!(super::scrub(&format!("bad {secret}\n\x1b[31mred")), "bad sk_<redacted>  [31mred");
+        assert_eq!(super::scrub("use an sk_ secret, sk_12"), "use an sk_ secret, sk_12");
+    }
 }

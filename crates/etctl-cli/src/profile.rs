@@ -68,8 +68,14 @@ impl ProfilesFile {
             return Ok(ProfilesFile::default());
         }
         let text = keystore::read_private(&path)?;
+        // Only the position: serde's own message can quote a value, and this file may hold secrets.
         serde_json::from_str(&text).map_err(|e| {
-            Failure::config(format!("{} is not a valid profiles file ({e}); fix it or remove it", path.display()))
+            Failure::config(format!(
+                "{} is not a valid profiles file (line {}, column {}); fix it or remove it",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
         })
     }
 
@@ -217,12 +223,29 @@ pub fn resolve(global: &GlobalArgs, need_credential: bool) -> Result<Target, Fai
             },
         }
     };
+    if let Some((credentials, source)) = &credential {
+        check_operator(credentials, source)?;
+    }
     if need_credential && credential.is_none() {
         return Err(Failure::config(
             "no operator credential: set ETCTL_API_KEY and ETCTL_API_SECRET, or save one with `etctl login`",
         ));
     }
     Ok(Target { url, credential, timeout: global.timeout })
+}
+
+/// A malformed operator credential can never authenticate (and a control character in it is not
+/// even a valid header): say what is wrong before any call, never quoting the secret.
+fn check_operator(credentials: &Credentials, source: &CredentialSource) -> Result<(), Failure> {
+    let (key_from, secret_from) = match source {
+        CredentialSource::Env => ("ETCTL_API_KEY".to_owned(), "ETCTL_API_SECRET".to_owned()),
+        CredentialSource::Profile(name) => (format!("profile {name:?}"), format!("profile {name:?}")),
+    };
+    et_core::ApiKey::parse(&credentials.api_key)
+        .map_err(|e| Failure::bad_input(format!("the operator key in {key_from} is malformed: {e}")))?;
+    et_core::ApiSecret::parse(credentials.api_secret.expose())
+        .map_err(|e| Failure::bad_input(format!("the operator secret in {secret_from} is malformed: {e}")))?;
+    Ok(())
 }
 
 impl Target {

@@ -66,7 +66,8 @@ pub fn load_master() -> Result<MasterKey, Failure> {
 
 /// An instance id from the command line; a malformed one is bad input.
 pub fn parse_instance(text: &str) -> Result<InstanceId, Failure> {
-    InstanceId::parse(text).map_err(|e| Failure::bad_input(format!("instance {text:?}: {e}")))
+    // The text is not repeated: it could be anything pasted, a secret included.
+    InstanceId::parse(text).map_err(|e| Failure::bad_input(e.to_string()))
 }
 
 /// `etctl vendor init`.
