@@ -2,6 +2,7 @@
 //! One module per workflow; `common` holds the harness.
 
 mod common;
+mod interop;
 mod ledgerd;
 
 // etctl: one module per workflow, and their shared helpers.
