@@ -3,13 +3,15 @@
 //! - `codegen`: render shell completions into `completions/` and man pages into `man/` from the
 //!   binaries' own clap definitions;
 //! - `codegen --check`: change nothing, and fail naming every file that is stale, missing or
-//!   left over (CI and a unit test run this).
+//!   left over (CI and a unit test run this);
+//! - `bench [--quick]`: the benchmark suite (wrk against a release ledgerd; see BENCHMARKS.md).
 
+mod bench;
 mod codegen;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] | bench [--quick]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,6 +19,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["codegen"] => report(codegen::write(&codegen::root())),
         ["codegen", "--check"] => report(codegen::check(&codegen::root())),
+        ["bench", rest @ ..] => bench::main(rest),
         ["-h" | "--help"] | [] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
