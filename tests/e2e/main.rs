@@ -15,3 +15,10 @@ mod etctl_vendor;
 
 // Reliability (issue 5): hostile input to etctl.
 mod hostile_cli;
+
+// Reliability (issue 5): hostile HTTP, races, crashes, database faults, secret hygiene, limits.
+mod crash;
+mod db_faults;
+mod hostile_http;
+mod races;
+mod secrets;

@@ -117,6 +117,12 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// Proves the database answers a read of the credential table.
     fn check(&self) -> Result<(), StoreError>;
 
+    /// Proves the database takes a write that needs new space (after a write failed, to tell when
+    /// it works again). Costly: only for a database already known to be failing.
+    fn check_write(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn create_account(&self, name: &str, created_by: &str) -> Result<Account, StoreError>;
     fn list_accounts(&self, limit: u32, after: Option<&str>) -> Result<(Vec<Account>, Option<String>), StoreError>;
     fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError>;

@@ -73,6 +73,24 @@ fn map_err(error: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Runs an `INSERT … RETURNING` (in autocommit mode) to its end and returns its one row.
+/// `query_row` stops after the first row; the commit happens only when the statement finishes,
+/// which would then be in the reset, whose error rusqlite drops: a commit that failed (a full disk,
+/// an I/O error) would be reported as a success, and a registration answered 201 would be lost.
+fn insert_returning<T>(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let mut rows = stmt.query(params)?;
+    let value = match rows.next()? {
+        Some(row) => map(row)?,
+        None => return Err(rusqlite::Error::QueryReturnedNoRows),
+    };
+    while rows.next()?.is_some() {}
+    Ok(value)
+}
+
 fn record(row: &Row<'_>) -> rusqlite::Result<CredentialRecord> {
     Ok(CredentialRecord {
         api_key: row.get(0)?,
@@ -231,8 +249,11 @@ impl CredentialStore for SqliteStore {
                 "INSERT INTO api_credential (api_key, api_secret_hash, label) VALUES (?1, ?2, ?3) RETURNING {RECORD_COLUMNS}"
             ))
             .map_err(map_err)?;
-        let result = stmt
-            .query_row(params![credential.api_key.as_str(), credential.secret_hash.to_hex(), credential.label], record);
+        let result = insert_returning(
+            &mut stmt,
+            params![credential.api_key.as_str(), credential.secret_hash.to_hex(), credential.label],
+            record,
+        );
         match result {
             Ok(rec) => Ok(rec),
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -407,13 +428,24 @@ impl CredentialStore for SqliteStore {
             .map_err(map_err)
     }
 
+    fn check_write(&self) -> Result<(), StoreError> {
+        let mut conn = lock(&self.writer);
+        // Emptying the WAL first makes the write below need fresh space in the file system, as the
+        // writes that failed did (a WAL that restarts from its beginning reuses its old space). A
+        // reader in the way only makes the probe weaker, not failed.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(map_err)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
+        tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}")).map_err(map_err)?;
+        tx.commit().map_err(map_err)
+    }
+
     fn create_account(&self, name: &str, created_by: &str) -> Result<Account, StoreError> {
         let conn = lock(&self.writer);
         let id = format!("acc_{}", et_core::random_hex16());
         conn.prepare_cached(
             "INSERT INTO account (id, name, created_by) VALUES (?1, ?2, ?3) RETURNING id, name, created_at",
         )
-        .and_then(|mut s| s.query_row(params![id, name, created_by], account))
+        .and_then(|mut s| insert_returning(&mut s, params![id, name, created_by], account))
         .map_err(map_err)
     }
 

@@ -19,6 +19,7 @@ use et_core::{ApiKey, SecretHash};
 
 use crate::error::ApiError;
 use crate::metrics::{AuthOutcome, Metrics};
+use crate::ratelimit;
 use crate::server::AppState;
 
 /// Most credentials kept in the cache; beyond it the least useful are evicted (they are only
@@ -164,10 +165,21 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let result = authenticate(state, &parts.headers).await;
+        let peer = ratelimit::peer_ip(&parts.extensions);
+        let result = match authenticate(state, &parts.headers, peer).await {
+            // Only a failure touches the limiter: a 401 is spent from this client's bucket, and
+            // once it is empty the refusal is a 429 (the credential is not looked at any more on a
+            // cache miss either; see `authenticate`).
+            Err(e) if e.code == et_api::ErrorCode::Unauthorized => {
+                Err(ratelimit::spend(state.auth_limit.as_ref(), peer, "failed authentications").err().unwrap_or(e))
+            }
+            other => other,
+        };
         let outcome = match &result {
             Ok(_) => AuthOutcome::Ok,
-            Err(e) if e.code == et_api::ErrorCode::Unauthorized => AuthOutcome::Unauthorized,
+            Err(e) if matches!(e.code, et_api::ErrorCode::Unauthorized | et_api::ErrorCode::RateLimited) => {
+                AuthOutcome::Unauthorized
+            }
             Err(_) => AuthOutcome::Error,
         };
         state.metrics.auth(outcome);
@@ -179,11 +191,22 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The one value of header `name`; none when it is missing, not visible ASCII, or repeated (two
+/// keys or secrets are ambiguous, whichever a proxy would pick).
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+    let mut values = headers.get_all(name).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    value.to_str().ok()
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<CachedEntry>, ApiError> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<std::net::IpAddr>,
+) -> Result<Arc<CachedEntry>, ApiError> {
     let (Some(api_key), Some(secret)) = (header(headers, HEADER_API_KEY), header(headers, HEADER_API_SECRET)) else {
         return Err(ApiError::unauthorized());
     };
@@ -195,10 +218,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
     let auth = &state.auth;
     let metrics: &Metrics = &state.metrics;
     let healthy = state.health.is_healthy();
-    if !healthy && state.health.is_replaced() {
-        // The open database is no longer the file operators revoke in: answering from it would
-        // ignore their revocations.
-        return Err(ApiError::internal("the database file was replaced; restart ledgerd"));
+    if !healthy && state.health.fails_closed() {
+        // The database file is gone (what could be read is not what operators revoke in), or it
+        // takes no writes (no revocation could be recorded): refuse, never 401.
+        return Err(ApiError::internal("the database file is gone or takes no writes; see the earlier error"));
     }
 
     if healthy && let Some(entry) = auth.lookup(api_key) {
@@ -206,10 +229,12 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
         return admit(auth, entry, &presented);
     }
 
+    // A client that has used up its failed authentications does not get a database read.
+    ratelimit::check(state.auth_limit.as_ref(), peer, "failed authentications")?;
     metrics.cache_miss();
     // Read the epoch before the database: an invalidation after this point prevents caching.
     let epoch = auth.epoch.load(Ordering::SeqCst);
-    let store = state.store.clone();
+    let store = state.store();
     let key = api_key.to_owned();
     let found = tokio::task::spawn_blocking(move || store.auth_entry(&key).map(|e| (key, e)))
         .await

@@ -10,6 +10,13 @@ use et_core::{InstanceId, InstanceKey};
 /// Longest time a verified credential may be served from the cache (SPEC §3: 300 s, never more).
 pub const MAX_AUTH_CACHE_TTL: u64 = 300;
 
+/// Default of `LEDGERD_AUTH_FAILURE_LIMIT`: failed authentications per client address per minute.
+pub const DEFAULT_AUTH_FAILURE_LIMIT: u32 = 60;
+/// Default of `LEDGERD_REGISTRATION_LIMIT`: registrations per client address per minute.
+pub const DEFAULT_REGISTRATION_LIMIT: u32 = 60;
+/// Default of `LEDGERD_REQUEST_TIMEOUT`, in seconds.
+pub const DEFAULT_REQUEST_TIMEOUT: u64 = 30;
+
 /// How log lines are written to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -63,15 +70,60 @@ pub struct Config {
     )]
     pub auth_cache_ttl: u64,
 
+    /// Failed authentications allowed per client IP address (an IPv6 client: its /64) per minute:
+    /// a burst of this many, then one every 60/N seconds; past it 429 RATE_LIMITED with
+    /// Retry-After. A cache hit with the right secret never counts. 0 or `off` disables it. Behind a
+    /// reverse proxy every client shares the proxy's address (X-Forwarded-For is not trusted).
+    #[arg(
+        long,
+        env = "LEDGERD_AUTH_FAILURE_LIMIT",
+        default_value_t = DEFAULT_AUTH_FAILURE_LIMIT,
+        value_name = "PER_MINUTE",
+        value_parser = parse_limit
+    )]
+    pub auth_failure_limit: u32,
+
+    /// Registrations (POST /credentials, whatever their outcome) allowed per client IP address per
+    /// minute, as a burst of this many then one every 60/N seconds; past it 429 RATE_LIMITED. 0 or
+    /// `off` disables it.
+    #[arg(
+        long,
+        env = "LEDGERD_REGISTRATION_LIMIT",
+        default_value_t = DEFAULT_REGISTRATION_LIMIT,
+        value_name = "PER_MINUTE",
+        value_parser = parse_limit
+    )]
+    pub registration_limit: u32,
+
+    /// Seconds one request may take, body included, before it is answered 408 REQUEST_TIMEOUT.
+    #[arg(
+        long,
+        env = "LEDGERD_REQUEST_TIMEOUT",
+        default_value_t = DEFAULT_REQUEST_TIMEOUT,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub request_timeout: u64,
+
     /// Log format on stderr.
     #[arg(long, env = "LEDGERD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
 
     /// Development mode: no configuration needed. Wipes and recreates ./.ledgerd-dev/ with a
     /// throwaway vendor key, instance `dev` and its database, registers a first credential and
-    /// prints the `export` lines that point etctl at this server. Only --listen is honoured.
+    /// prints the `export` lines that point etctl at this server. Of the other settings only
+    /// --listen, the cache TTL, the rate limits and the request timeout are honoured.
     #[arg(long)]
     pub dev: bool,
+}
+
+/// A rate limit: a whole number of events per minute, or `0`/`off` for none.
+fn parse_limit(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(0);
+    }
+    text.parse::<u32>().map_err(|_| "expected a whole number of events per minute, or 0 or `off` to disable".to_owned())
 }
 
 /// The clap command of ledgerd, for rendering its man page and completions.
@@ -89,6 +141,10 @@ pub struct Settings {
     pub auth_cache_ttl: Duration,
     /// How long one request may take, body included, before it is answered with 408.
     pub request_timeout: Duration,
+    /// Failed authentications per client address per minute; 0 is no limit.
+    pub auth_failure_limit: u32,
+    /// Registrations per client address per minute; 0 is no limit.
+    pub registration_limit: u32,
 }
 
 impl Settings {
@@ -99,7 +155,9 @@ impl Settings {
             instance_id,
             instance_key,
             auth_cache_ttl: Duration::from_secs(MAX_AUTH_CACHE_TTL),
-            request_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT),
+            auth_failure_limit: DEFAULT_AUTH_FAILURE_LIMIT,
+            registration_limit: DEFAULT_REGISTRATION_LIMIT,
         }
     }
 }
@@ -125,8 +183,18 @@ impl Config {
         };
         let instance_key = resolve_instance_key(self.instance_key.as_deref(), self.instance_key_file.as_deref())?;
         let mut settings = Settings::new(&self.db, instance_id, instance_key);
-        settings.auth_cache_ttl = Duration::from_secs(self.auth_cache_ttl);
+        self.apply_limits(&mut settings);
         Ok(settings)
+    }
+}
+
+impl Config {
+    /// The settings every mode honours (dev mode included): cache, limits, timeouts.
+    pub fn apply_limits(&self, settings: &mut Settings) {
+        settings.auth_cache_ttl = Duration::from_secs(self.auth_cache_ttl);
+        settings.auth_failure_limit = self.auth_failure_limit;
+        settings.registration_limit = self.registration_limit;
+        settings.request_timeout = Duration::from_secs(self.request_timeout);
     }
 }
 
@@ -201,6 +269,16 @@ mod tests {
         assert!(parse(&["--auth-cache-ttl", "300"]).is_ok());
         let err = parse(&["--auth-cache-ttl", "301"]).unwrap_err();
         assert!(err.to_string().contains("0..=300"), "{err}");
+    }
+
+    #[test]
+    fn rate_limits_take_a_number_or_off() {
+        let config = parse(&[]).unwrap();
+        assert_eq!((config.auth_failure_limit, config.registration_limit), (60, 60));
+        let config = parse(&["--auth-failure-limit", "off", "--registration-limit", "0"]).unwrap();
+        assert_eq!((config.auth_failure_limit, config.registration_limit), (0, 0));
+        assert!(parse(&["--auth-failure-limit", "many"]).is_err());
+        assert!(parse(&["--request-timeout", "0"]).is_err());
     }
 
     #[test]

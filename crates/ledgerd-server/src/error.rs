@@ -19,11 +19,13 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: Cow<'static, str>,
     cause: Option<String>,
+    /// Seconds for the Retry-After header of a 429.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { code, message: message.into(), cause: None }
+        ApiError { code, message: message.into(), cause: None, retry_after: None }
     }
 
     pub fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
@@ -34,6 +36,17 @@ impl ApiError {
         Self::new(ErrorCode::Unauthorized, UNAUTHORIZED_MESSAGE)
     }
 
+    /// 429: this client has used up the limit `what` describes; it may try again after `wait`.
+    pub fn rate_limited(what: &str, wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs().max(1);
+        ApiError {
+            code: ErrorCode::RateLimited,
+            message: format!("too many {what} from this address; try again in {secs} s (see Retry-After)").into(),
+            cause: None,
+            retry_after: Some(secs),
+        }
+    }
+
     /// The database failed: a 500 whose cause is logged, never shown.
     pub fn store(cause: StoreError) -> Self {
         ApiError {
@@ -42,6 +55,7 @@ impl ApiError {
                       keeps failing"
                 .into(),
             cause: Some(cause.to_string()),
+            retry_after: None,
         }
     }
 
@@ -53,6 +67,7 @@ impl ApiError {
                       keeps failing"
                 .into(),
             cause: Some(cause.to_string()),
+            retry_after: None,
         }
     }
 }
@@ -72,6 +87,10 @@ impl IntoResponse for ApiError {
         if let Some(cause) = &self.cause {
             tracing::error!(code = self.code.as_str(), "{cause}");
         }
-        error_response(self.code, &self.message)
+        let mut response = error_response(self.code, &self.message);
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }

@@ -8,8 +8,10 @@ mod error;
 mod input;
 pub mod metrics;
 mod openapi;
+mod ratelimit;
 mod routes;
 pub mod server;
+mod slot;
 mod usage;
 mod watcher;
 
@@ -104,7 +106,7 @@ async fn run_dev(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot print the dev credentials: {e}"))?;
     drop(stdout);
     let mut settings = ledger.settings;
-    settings.auth_cache_ttl = std::time::Duration::from_secs(config.auth_cache_ttl);
+    config.apply_limits(&mut settings);
     server::launch_with_tcp_listener(settings, listener, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 

@@ -18,7 +18,15 @@ use crate::auth::Caller;
 use crate::error::{ApiError, error_response};
 use crate::input::{check_text, json_object, page_limit, query_pairs, take_optional_text, take_string};
 use crate::metrics::InvalidationSource;
+use crate::ratelimit::{self, PeerIp};
 use crate::server::AppState;
+
+/// A write that failed: reported to the health flag (a full disk makes the ledger fail closed), and
+/// answered 500.
+fn write_failed(state: &AppState, error: StoreError) -> ApiError {
+    crate::watcher::write_failed(&state.health, &state.auth, &state.metrics, &error);
+    ApiError::store(error)
+}
 
 /// Runs a blocking store call off the async threads.
 async fn blocking<T: Send + 'static>(
@@ -62,9 +70,11 @@ const REGISTER_EXAMPLE: &str = r#"{"api_key": "ak_...", "api_secret": "sk_...", 
 
 pub async fn register(
     State(state): State<AppState>,
+    PeerIp(peer): PeerIp,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    ratelimit::spend(state.register_limit.as_ref(), peer, "registrations")?;
     let mut object = json_object(&headers, body, REGISTER_FIELDS, REGISTER_EXAMPLE)?;
     let api_key = take_string(&mut object, "api_key")?;
     let api_secret = Zeroizing::new(take_string(&mut object, "api_secret")?);
@@ -81,7 +91,7 @@ pub async fn register(
     }
 
     let credential = NewCredential { api_key: api_key.clone(), secret_hash: api_secret.hash(), label };
-    let store = state.store.clone();
+    let store = state.store();
     match blocking(move || store.register(&credential)).await? {
         Ok(record) => {
             // A request that came before the registration may have cached the key as unknown.
@@ -101,7 +111,7 @@ pub async fn register(
                  for good); mint a new pair to register"
             ),
         )),
-        Err(e) => Err(ApiError::store(e)),
+        Err(e) => Err(write_failed(&state, e)),
     }
 }
 
@@ -138,7 +148,7 @@ pub async fn list_credentials(
         }
     }
     let limit = page_limit(limit.as_deref())?;
-    let store = state.store.clone();
+    let store = state.store();
     match blocking(move || store.list(status, limit, after.as_deref())).await? {
         Ok((data, next)) => Ok(Json(CredentialPage { data, next })),
         Err(StoreError::UnknownCursor(_)) => Err(unknown_cursor()),
@@ -156,7 +166,7 @@ pub async fn get_credential(
     key: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<CredentialRecord>, ApiError> {
     let key = path_key(key)?;
-    let store = state.store.clone();
+    let store = state.store();
     let lookup = key.clone();
     match blocking(move || store.get(lookup.as_str())).await? {
         Ok(Some(record)) => Ok(Json(record)),
@@ -171,7 +181,7 @@ pub async fn revoke_credential(
     key: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<RevokeResponse>, ApiError> {
     let key = path_key(key)?;
-    let store = state.store.clone();
+    let store = state.store();
     let (target, by) = (key.clone(), caller.api_key().to_owned());
     match blocking(move || store.revoke(target.as_str(), &by, None)).await? {
         Ok(_) => {
@@ -189,7 +199,7 @@ pub async fn revoke_credential(
                  already revoked"
             ),
         )),
-        Err(e) => Err(ApiError::store(e)),
+        Err(e) => Err(write_failed(&state, e)),
     }
 }
 
@@ -207,11 +217,11 @@ pub async fn create_account(
     if name.trim().is_empty() {
         return Err(ApiError::invalid("the field \"name\" is empty; give the account a name"));
     }
-    let store = state.store.clone();
+    let store = state.store();
     let by = caller.api_key().to_owned();
     match blocking(move || store.create_account(&name, &by)).await? {
         Ok(account) => Ok((StatusCode::CREATED, Json(account)).into_response()),
-        Err(e) => Err(ApiError::store(e)),
+        Err(e) => Err(write_failed(&state, e)),
     }
 }
 
@@ -230,7 +240,7 @@ pub async fn list_accounts(
         }
     }
     let limit = page_limit(limit.as_deref())?;
-    let store = state.store.clone();
+    let store = state.store();
     match blocking(move || store.list_accounts(limit, after.as_deref())).await? {
         Ok((data, next)) => Ok(Json(AccountPage { data, next })),
         Err(StoreError::UnknownCursor(_)) => Err(unknown_cursor()),
@@ -244,7 +254,7 @@ pub async fn get_account(
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<Account>, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::invalid("the account id in the path is not valid UTF-8"))?;
-    let store = state.store.clone();
+    let store = state.store();
     let lookup = id.clone();
     match blocking(move || store.get_account(&lookup)).await? {
         Ok(Some(account)) => Ok(Json(account)),

@@ -3,6 +3,7 @@
 //! graceful shutdown.
 
 use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ use crate::config::Settings;
 use crate::error::error_response;
 use crate::input::MAX_BODY_BYTES;
 use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+use crate::slot::StoreSlot;
 use crate::watcher::DbHealth;
 use crate::{routes, usage, watcher};
 
@@ -33,11 +36,16 @@ pub type AppState = Arc<Shared>;
 
 /// The state behind [`AppState`].
 pub struct Shared {
-    pub store: Arc<dyn CredentialStore>,
+    /// The database, swapped by the watcher when its file is replaced; see [`Shared::store`].
+    pub store: Arc<StoreSlot>,
     pub deriver: Deriver,
     pub auth: Arc<AuthCache>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<DbHealth>,
+    /// Failed authentications per client; `None` when off.
+    pub auth_limit: Option<RateLimiter>,
+    /// Registrations per client; `None` when off.
+    pub register_limit: Option<RateLimiter>,
     pub settings: Settings,
 }
 
@@ -51,13 +59,20 @@ impl Shared {
     /// State for `store`, with an empty cache and fresh metrics; no background threads.
     pub fn new(settings: Settings, store: Arc<dyn CredentialStore>) -> AppState {
         Arc::new(Shared {
-            store,
+            store: Arc::new(StoreSlot::new(store)),
             deriver: settings.instance_key.deriver(),
             auth: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
             metrics: Arc::new(Metrics::new()),
             health: Arc::new(DbHealth::default()),
+            auth_limit: RateLimiter::new(settings.auth_failure_limit),
+            register_limit: RateLimiter::new(settings.registration_limit),
             settings,
         })
+    }
+
+    /// The database in use now.
+    pub fn store(&self) -> Arc<dyn CredentialStore> {
+        self.store.get()
     }
 }
 
@@ -129,6 +144,7 @@ pub fn app(state: AppState) -> Router {
     router
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limit_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
@@ -137,6 +153,29 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::map_response(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
+}
+
+/// Most header fields a request may have (each repeated field counts once per line).
+pub const MAX_HEADERS: usize = 64;
+/// Most bytes of header names and values a request may have in all.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Refuses requests with too many or too large headers with a JSON 400 before any handler reads
+/// them. (Past hyper's own limits, 100 fields or about 400 KiB of request head, hyper itself answers
+/// 431 with an empty body and closes the connection; the request never reaches the router.)
+async fn limit_headers(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return error_response(
+            ErrorCode::InvalidRequest,
+            &format!(
+                "the request headers are too large: at most {MAX_HEADERS} fields and {} KiB in all are accepted",
+                MAX_HEADER_BYTES / 1024
+            ),
+        );
+    }
+    next.run(request).await
 }
 
 /// Gives the responses that axum and tower-http make themselves (405, 408, 413) the JSON error body
@@ -166,6 +205,9 @@ async fn json_errors(response: Response) -> Response {
         StatusCode::NOT_FOUND => (ErrorCode::NotFound, "there is no such route".to_owned()),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             (ErrorCode::UnsupportedMediaType, "send the header Content-Type: application/json".to_owned())
+        }
+        StatusCode::TOO_MANY_REQUESTS => {
+            (ErrorCode::RateLimited, "too many requests from this address; try again later".to_owned())
         }
         s if s.is_client_error() => (ErrorCode::InvalidRequest, "the request is malformed".to_owned()),
         _ => (ErrorCode::InternalError, "the ledger failed to complete the request; try again".to_owned()),
@@ -263,8 +305,22 @@ pub async fn launch_with_store(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let state = Shared::new(settings, store);
-    let watcher = watcher::spawn(state.store.clone(), state.auth.clone(), state.metrics.clone(), state.health.clone())?;
-    let housekeeper = usage::spawn(state.store.clone(), state.auth.clone(), state.metrics.clone())?;
+    // A file deleted or replaced under the server is closed, and the path watched for a ledger
+    // database to reopen: never created afresh, which would forget every credential.
+    let path = state.settings.db.clone();
+    let reopen: watcher::Reopen = Box::new(move || {
+        SqliteStore::open(&path, OpenMode::MustExist).map(|store| Arc::new(store) as Arc<dyn CredentialStore>)
+    });
+    let watcher = watcher::spawn(
+        state.store.clone(),
+        state.settings.db.clone(),
+        Some(reopen),
+        state.auth.clone(),
+        state.metrics.clone(),
+        state.health.clone(),
+    )?;
+    let housekeeper =
+        usage::spawn(state.store.clone(), state.auth.clone(), state.metrics.clone(), state.health.clone())?;
 
     let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");
@@ -272,6 +328,9 @@ pub async fn launch_with_store(
         instance = %state.settings.instance_id,
         db = %state.settings.db.display(),
         auth_cache_ttl_s = state.settings.auth_cache_ttl.as_secs(),
+        auth_failure_limit = state.settings.auth_failure_limit,
+        registration_limit = state.settings.registration_limit,
+        request_timeout_s = state.settings.request_timeout.as_secs(),
         "serving"
     );
 
@@ -284,7 +343,9 @@ pub async fn launch_with_store(
     // that (and a margin) whatever is still open is dropped.
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = state.settings.request_timeout + Duration::from_secs(2);
-    let serve = axum::serve(listener, app(state.clone())).with_graceful_shutdown(async move {
+    // Connect info: the peer address the rate limits are keyed by.
+    let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stopping_tx.send(());
     });

@@ -8,7 +8,8 @@ use et_store::CredentialStore;
 
 use crate::auth::AuthCache;
 use crate::metrics::Metrics;
-use crate::watcher::{Background, tick};
+use crate::slot::StoreSlot;
+use crate::watcher::{self, Background, DbHealth, tick};
 
 /// How often used credentials get their `last_used_at` written.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(2);
@@ -16,7 +17,7 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 pub const COUNT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Writes the uses recorded since the last flush in one transaction.
-pub fn flush(store: &dyn CredentialStore, auth: &AuthCache, metrics: &Metrics) {
+pub fn flush(store: &dyn CredentialStore, auth: &AuthCache, metrics: &Metrics, health: &DbHealth) {
     let uses = auth.take_usage();
     if uses.is_empty() {
         return;
@@ -25,6 +26,7 @@ pub fn flush(store: &dyn CredentialStore, auth: &AuthCache, metrics: &Metrics) {
         // last_used_at is informational; losing one batch is better than retrying into a sick database.
         metrics.usage_flush_failed();
         tracing::warn!("could not record last_used_at of {} credentials: {e}", uses.len());
+        watcher::write_failed(health, auth, metrics, &e);
     }
 }
 
@@ -37,20 +39,22 @@ fn count(store: &dyn CredentialStore, metrics: &Metrics) {
 
 /// Starts the housekeeping thread; stopping it flushes once more.
 pub fn spawn(
-    store: Arc<dyn CredentialStore>,
+    slot: Arc<StoreSlot>,
     auth: Arc<AuthCache>,
     metrics: Arc<Metrics>,
+    health: Arc<DbHealth>,
 ) -> std::io::Result<Background> {
-    count(store.as_ref(), &metrics);
+    count(slot.get().as_ref(), &metrics);
     Background::spawn("ledgerd-housekeeper", move |stop| {
         let mut last_count = Instant::now();
+        // The store is fetched each time: the watcher swaps it when the file is replaced.
         while tick(&stop, FLUSH_INTERVAL) {
-            flush(store.as_ref(), &auth, &metrics);
+            flush(slot.get().as_ref(), &auth, &metrics, &health);
             if last_count.elapsed() >= COUNT_INTERVAL {
-                count(store.as_ref(), &metrics);
+                count(slot.get().as_ref(), &metrics);
                 last_count = Instant::now();
             }
         }
-        flush(store.as_ref(), &auth, &metrics);
+        flush(slot.get().as_ref(), &auth, &metrics, &health);
     })
 }

@@ -3,9 +3,10 @@
 //! cache, and that keeps the health flag `/health` and authentication read, so neither needs a
 //! query per request.
 
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ use et_store::{CredentialStore, StoreError};
 
 use crate::auth::AuthCache;
 use crate::metrics::{InvalidationSource, Metrics};
+use crate::slot::{Detached, StoreSlot};
 
 /// How often the audit trail is polled. SPEC §3 allows a database revocation 1 s to take effect.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -20,10 +22,16 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 const HEALTHY: u8 = 0;
+/// Reads fail (locked, corrupt, unreadable): retried every poll.
 const FAULTY: u8 = 1;
+/// The file was deleted or replaced: the old one is closed and the path is watched for a ledger
+/// database to reopen.
 const REPLACED: u8 = 2;
+/// Reads work but a write failed (a full disk, a write lock held past the busy timeout): probed
+/// once a second with a write.
+const UNWRITABLE: u8 = 3;
 
-/// Whether the database is usable, as last seen by the watcher.
+/// Whether the database is usable, as last seen by the watcher (or by a write that failed).
 #[derive(Debug)]
 pub struct DbHealth(AtomicU8);
 
@@ -38,15 +46,44 @@ impl DbHealth {
         self.0.load(Ordering::SeqCst) == HEALTHY
     }
 
-    /// The database file was deleted or replaced under the running server: only a restart helps.
-    pub fn is_replaced(&self) -> bool {
-        self.0.load(Ordering::SeqCst) == REPLACED
+    /// Whether authentication must fail without asking the database: its file is gone (what the
+    /// server could read is not what operators revoke in), or writes fail (a revocation could not
+    /// be recorded, so none is promised: fail closed, as a server that cannot audit refuses to serve).
+    pub fn fails_closed(&self) -> bool {
+        matches!(self.0.load(Ordering::SeqCst), REPLACED | UNWRITABLE)
+    }
+
+    fn get(&self) -> u8 {
+        self.0.load(Ordering::SeqCst)
     }
 
     fn set(&self, state: u8) -> u8 {
         self.0.swap(state, Ordering::SeqCst)
     }
 }
+
+/// Reports a write that failed: a healthy database becomes unwritable until the watcher's probe
+/// write succeeds. That includes a lock held past the busy timeout (5 s): another process keeping
+/// the write lock that long blocks revocations as surely as a full disk does.
+pub fn write_failed(health: &DbHealth, auth: &AuthCache, metrics: &Metrics, error: &StoreError) {
+    if !error.is_fault() || matches!(error, StoreError::FileReplaced { .. }) {
+        return;
+    }
+    if health.0.compare_exchange(HEALTHY, UNWRITABLE, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+        metrics.set_database_up(false);
+        let dropped = auth.invalidate_all();
+        if dropped > 0 {
+            metrics.invalidated(InvalidationSource::All, dropped);
+        }
+        tracing::error!(
+            "a write to the database failed: {error}; authenticated requests are refused until a write succeeds \
+             again (no revocation could be recorded)"
+        );
+    }
+}
+
+/// Opens the database at the configured path again, once a file is there.
+pub type Reopen = Box<dyn Fn() -> Result<Arc<dyn CredentialStore>, StoreError> + Send>;
 
 /// A background thread that stops (and is joined) when dropped or [`stop`](Self::stop)ped.
 pub struct Background {
@@ -89,15 +126,29 @@ pub fn tick(stop: &mpsc::Receiver<()>, interval: Duration) -> bool {
 
 /// Starts the watcher thread.
 pub fn spawn(
-    store: Arc<dyn CredentialStore>,
+    slot: Arc<StoreSlot>,
+    path: PathBuf,
+    reopen: Option<Reopen>,
     auth: Arc<AuthCache>,
     metrics: Arc<Metrics>,
     health: Arc<DbHealth>,
 ) -> std::io::Result<Background> {
     // The first poll only sets the mark (SPEC of poll_changes); do it now so that a revocation
     // made right after start-up is not mistaken for history.
-    let first = store.poll_changes();
-    let mut watcher = Watcher { store, auth, metrics, health, last_check: Instant::now() };
+    let first = slot.get().poll_changes();
+    let mut watcher = Watcher {
+        slot,
+        path,
+        reopen,
+        auth,
+        metrics,
+        health,
+        last_check: Instant::now(),
+        last_reopen: None,
+        reopen_error: None,
+        closing: None,
+        leftovers: Vec::new(),
+    };
     if let Err(e) = first {
         watcher.fault(&e);
     } else {
@@ -111,40 +162,82 @@ pub fn spawn(
 }
 
 struct Watcher {
-    store: Arc<dyn CredentialStore>,
+    slot: Arc<StoreSlot>,
+    path: PathBuf,
+    reopen: Option<Reopen>,
     auth: Arc<AuthCache>,
     metrics: Arc<Metrics>,
     health: Arc<DbHealth>,
     last_check: Instant,
+    last_reopen: Option<Instant>,
+    /// The last reason reopening failed, logged once rather than every try.
+    reopen_error: Option<String>,
+    /// The store of the file that went away, until its last user lets go. SQLite names a WAL and
+    /// its shared memory after the path, not the file: the old connections must all be closed (the
+    /// last one removes the old `-wal` and `-shm`) before the new file is opened beside them.
+    closing: Option<Weak<dyn CredentialStore>>,
+    /// The old file's `-wal` and `-shm` as they were once it was closed.
+    leftovers: Vec<(PathBuf, Stamp)>,
+}
+
+/// Enough of a file's identity to tell a leftover from a file put there since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    id: (u64, u64),
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let id = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    };
+    #[cfg(not(unix))]
+    let id = (0, 0);
+    Some(Stamp { id, len: meta.len(), modified: meta.modified().ok() })
+}
+
+/// The WAL and shared-memory files SQLite keeps beside the database at `path`.
+fn sidecars(path: &Path) -> [PathBuf; 2] {
+    ["-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
 }
 
 impl Watcher {
     fn round(&mut self) {
-        if self.health.is_replaced() {
-            return;
+        let state = self.health.get();
+        if state == REPLACED {
+            return self.try_reopen();
         }
-        if let Err(e) = self.poll() {
+        let store = self.slot.get();
+        if let Err(e) = self.poll(store.as_ref()) {
             return self.fault(&e);
         }
-        let healthy = self.health.is_healthy();
-        if healthy && self.last_check.elapsed() < CHECK_INTERVAL {
+        // A failing database is retried every poll; a healthy one is proven once a second, and an
+        // unwritable one probed with a write once a second.
+        if state != FAULTY && self.last_check.elapsed() < CHECK_INTERVAL {
             return;
         }
         self.last_check = Instant::now();
-        match self.store.check() {
+        let checked = if state == UNWRITABLE { store.check_write() } else { store.check() };
+        match checked {
+            Err(StoreError::FileReplaced { path }) => self.fault(&StoreError::FileReplaced { path }),
+            Err(_) if state == UNWRITABLE => {}
             Err(e) => self.fault(&e),
-            Ok(()) if !healthy => {
-                self.health.set(HEALTHY);
-                self.metrics.set_database_up(true);
-                tracing::info!("the database answers again; serving normally");
-            }
+            Ok(()) if state != HEALTHY => self.recovered("the database answers again; serving normally"),
             Ok(()) => {}
         }
     }
 
-    fn poll(&self) -> Result<(), StoreError> {
+    fn poll(&self, store: &dyn CredentialStore) -> Result<(), StoreError> {
         // A revocation evicts the active entry; a registration evicts an "unknown key" entry.
-        for event in self.store.poll_changes()? {
+        for event in store.poll_changes()? {
             if self.auth.invalidate(&event.api_key) {
                 self.metrics.invalidated(InvalidationSource::Db, 1);
             }
@@ -158,6 +251,77 @@ impl Watcher {
         Ok(())
     }
 
+    fn recovered(&mut self, message: &str) {
+        // Whatever was cached before the fault may be stale now.
+        let dropped = self.auth.invalidate_all();
+        if dropped > 0 {
+            self.metrics.invalidated(InvalidationSource::All, dropped);
+        }
+        self.health.set(HEALTHY);
+        self.metrics.set_database_up(true);
+        tracing::info!("{message}");
+    }
+
+    /// Reopens the database once a file is at its path again (at most once a second while that
+    /// file is not a usable ledger database).
+    fn try_reopen(&mut self) {
+        if self.reopen.is_none() {
+            return;
+        }
+        if let Some(old) = &self.closing {
+            if old.strong_count() > 0 {
+                return;
+            }
+            // Closed. SQLite leaves the WAL and shared memory of a file that was deleted or renamed
+            // away; whatever is at those paths now belongs to the old file.
+            self.closing = None;
+            self.leftovers = sidecars(&self.path).into_iter().filter_map(|p| stamp(&p).map(|s| (p, s))).collect();
+        }
+        if !self.path.exists() || self.last_reopen.is_some_and(|t| t.elapsed() < CHECK_INTERVAL) {
+            return;
+        }
+        self.last_reopen = Some(Instant::now());
+        // SQLite would replay the old file's WAL onto the new one (a WAL does not say which file it
+        // belongs to): move the leftovers aside, unless someone has since replaced them.
+        for (leftover, seen) in std::mem::take(&mut self.leftovers) {
+            if stamp(&leftover) != Some(seen) {
+                continue;
+            }
+            let mut aside = leftover.clone().into_os_string();
+            aside.push(format!(".stale-{}", std::process::id()));
+            match std::fs::rename(&leftover, &aside) {
+                Ok(()) => tracing::warn!(
+                    "moved {} aside to {}: it belonged to the database file that went away",
+                    leftover.display(),
+                    PathBuf::from(&aside).display()
+                ),
+                Err(e) => {
+                    tracing::error!("cannot move the old file's {} aside: {e}; not reopening", leftover.display());
+                    self.leftovers.push((leftover, seen));
+                }
+            }
+        }
+        if !self.leftovers.is_empty() {
+            return;
+        }
+        let Some(reopen) = &self.reopen else { return };
+        match reopen() {
+            Ok(store) => {
+                drop(self.slot.replace(store));
+                self.reopen_error = None;
+                let message = format!("the database {} is back; reopened it and serving normally", self.path.display());
+                self.recovered(&message);
+            }
+            Err(e) => {
+                let text = e.to_string();
+                if self.reopen_error.as_deref() != Some(text.as_str()) {
+                    tracing::error!("cannot reopen the database yet: {text}; retrying every second");
+                    self.reopen_error = Some(text);
+                }
+            }
+        }
+    }
+
     fn fault(&mut self, error: &StoreError) {
         let replaced = matches!(error, StoreError::FileReplaced { .. });
         let previous = self.health.set(if replaced { REPLACED } else { FAULTY });
@@ -168,10 +332,18 @@ impl Watcher {
             self.metrics.invalidated(InvalidationSource::All, dropped);
         }
         if replaced {
+            // Close the old file now (its connections go when the requests using them finish): it
+            // is not the one operators revoke in, and its WAL must not meet the next file's.
+            let old = self.slot.replace(Arc::new(Detached { path: self.path.clone() }));
+            self.closing = Some(Arc::downgrade(&old));
+            drop(old);
+            self.last_reopen = None;
             tracing::error!(
-                "{error}; authenticated requests are refused until ledgerd is restarted (it keeps the old file open)"
+                "{error}; closed it, and authenticated requests fail until a ledger database is at {} again \
+                 (restore it; no restart needed)",
+                self.path.display()
             );
-        } else if previous == HEALTHY {
+        } else if previous == HEALTHY || previous == UNWRITABLE {
             tracing::error!("the database is unusable: {error}; authenticated requests fail until it answers again");
         }
     }
