@@ -6,10 +6,22 @@ use std::sync::LazyLock;
 use axum::body::Bytes;
 use serde_json::{Value, json};
 
+/// The SPEC §2 test vector pair: valid on a ledger running as instance `acme-prod-eu1` under the
+/// vector's master key (as `scripts/schemathesis.sh` runs it), so the examples can be registered.
+const EXAMPLE_KEY: &str = "ak_000102030405060708090a0b0c0d0e0fd65df89f";
+const EXAMPLE_SECRET: &str = "sk_503baa03e200179d94e68a83c1b510594e56fd9ff84ce7ef436335c0399f797c";
+
+/// A string of 0..=MAX_TEXT_CHARS characters none of which is a control character (Unicode Cc,
+/// what `char::is_control` refuses).
+const PLAIN_TEXT: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+/// The same, with at least one character that is not whitespace (an account name).
+const NON_BLANK_TEXT: &str =
+    "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
 fn error(description: &str) -> Value {
     json!({
         "description": description,
-        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } }
     })
 }
 
@@ -20,10 +32,45 @@ fn ok(description: &str, schema: &str) -> Value {
     })
 }
 
+fn rate_limited(what: &str) -> Value {
+    json!({
+        "description": format!("Too many {what} from this client address (LEDGERD_*_LIMIT); retry after Retry-After seconds."),
+        "headers": { "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": true,
+            "schema": { "type": "integer", "minimum": 1 }
+        }},
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } }
+    })
+}
+
+/// The responses every authenticated operation may give besides its own.
+fn with_auth_errors(mut responses: Value) -> Value {
+    let map = responses.as_object_mut().expect("responses are an object");
+    map.insert(
+        "401".into(),
+        error("Missing, malformed, wrong, unknown or revoked credential (one message for every cause)."),
+    );
+    map.insert("429".into(), rate_limited("failed authentications"));
+    map.insert("500".into(), error("The database failed while serving the request (never reported as 401)."));
+    responses
+}
+
+/// The responses of an operation with a JSON request body.
+fn with_body_errors(mut responses: Value) -> Value {
+    let map = responses.as_object_mut().expect("responses are an object");
+    map.insert("408".into(), error("The body did not arrive within the request timeout (LEDGERD_REQUEST_TIMEOUT)."));
+    map.insert("413".into(), error(&format!("The body is larger than {} KiB.", crate::input::MAX_BODY_BYTES / 1024)));
+    map.insert("415".into(), error("The body is not sent as Content-Type: application/json."));
+    responses
+}
+
 fn api_key_param() -> Value {
     json!({
         "name": "api_key", "in": "path", "required": true,
-        "schema": { "$ref": "#/components/schemas/ApiKey" }
+        "description": "The credential's key; its checksum is checked too (400 when it does not match).",
+        "schema": { "$ref": "#/components/schemas/ApiKey" },
+        "example": EXAMPLE_KEY
     })
 }
 
@@ -35,31 +82,69 @@ fn page_params() -> Vec<Value> {
         }),
         json!({
             "name": "after", "in": "query", "required": false,
-            "description": "The `next` cursor of the previous page.",
+            "description": "The `next` cursor of the previous page; any other value is 400. Empty means the first page.",
             "schema": { "type": "string" }
         }),
     ]
 }
 
+fn nullable_time(description: &str) -> Value {
+    json!({ "type": ["string", "null"], "format": "date-time", "description": description })
+}
+
+/// Narrows the body of every error response to the codes sent with its status (each code has
+/// exactly one), so a response with a code of another status breaks the schema.
+fn pin_error_codes(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+        let Some(responses) = operation["responses"].as_object_mut() else { continue };
+        for (status, response) in responses.iter_mut() {
+            let Ok(status) = status.parse::<u16>() else { continue };
+            if status < 400 {
+                continue;
+            }
+            let codes: Vec<&str> =
+                et_api::ErrorCode::ALL.iter().filter(|c| c.status() == status).map(|c| c.as_str()).collect();
+            response["content"]["application/json"]["schema"] = json!({
+                "allOf": [
+                    { "$ref": "#/components/schemas/ErrorBody" },
+                    { "properties": { "code": { "enum": codes } } }
+                ]
+            });
+        }
+    }
+}
+
 /// The document as a value.
 pub fn document() -> Value {
-    let unauthorized = error("Missing, wrong or revoked credential (one message for every cause).");
-    let internal = error("The database failed while serving the request (never reported as 401).");
-    let invalid = error("Malformed request: JSON, fields, key format or query parameters.");
+    let mut doc = unpinned_document();
+    pin_error_codes(&mut doc);
+    doc
+}
+
+fn unpinned_document() -> Value {
+    let invalid = error("Malformed request: JSON, fields, key format or checksum, or query parameters.");
     let authenticated = json!([{ "apiKey": [], "apiSecret": [] }]);
     let mut list_params = vec![json!({
         "name": "status", "in": "query", "required": false,
         "schema": { "type": "string", "enum": ["active", "revoked", "all"], "default": "active" }
     })];
     list_params.extend(page_params());
+    let credential_links = json!({
+        "GetCredential": { "operationId": "getCredential", "parameters": { "api_key": "$response.body#/api_key" } },
+        "RevokeCredential": { "operationId": "revokeCredential", "parameters": { "api_key": "$response.body#/api_key" } }
+    });
 
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "ledgerd",
             "version": env!("CARGO_PKG_VERSION"),
+            "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
             "description": "The ledger API: register, list, inspect and revoke credentials, and the ledger's own accounts. \
-                Errors always have the body {\"code\", \"message\"}. Timestamps are RFC 3339, UTC."
+                JSON in and out; errors always have the body {\"code\", \"message\"} and never echo a secret. \
+                Timestamps are RFC 3339, UTC. Every operation but /health, /metrics, /openapi.json and \
+                POST /credentials needs both X-Api-Key and X-Api-Secret."
         },
         "paths": {
             "/health": { "get": {
@@ -88,10 +173,7 @@ pub fn document() -> Value {
             }},
             "/whoami": { "get": {
                 "operationId": "whoami", "summary": "The calling credential",
-                "responses": {
-                    "200": ok("The caller.", "WhoAmI"),
-                    "401": unauthorized, "500": internal
-                }
+                "responses": with_auth_errors(json!({ "200": ok("The caller.", "WhoAmI") }))
             }},
             "/credentials": {
                 "post": {
@@ -99,152 +181,187 @@ pub fn document() -> Value {
                     "summary": "Register a pair minted for this instance (no authentication: the derivation is the proof)",
                     "security": [],
                     "requestBody": { "required": true, "content": { "application/json": {
-                        "schema": { "$ref": "#/components/schemas/RegisterRequest" }
+                        "schema": { "$ref": "#/components/schemas/RegisterRequest" },
+                        "example": { "api_key": EXAMPLE_KEY, "api_secret": EXAMPLE_SECRET, "label": "billing service" }
                     }}},
-                    "responses": {
-                        "201": ok("Registered.", "CredentialRecord"),
+                    "responses": with_body_errors(json!({
+                        "201": {
+                            "description": "Registered.",
+                            "headers": { "Location": {
+                                "description": "The new credential: /credentials/{api_key}.",
+                                "schema": { "type": "string" }
+                            }},
+                            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CredentialRecord" } } },
+                            "links": credential_links
+                        },
                         "400": invalid,
                         "403": error("The secret is not the derivation of this key for this instance."),
                         "409": error("The key was registered before, even if since revoked."),
-                        "413": error("The body is larger than 64 KiB."),
-                        "415": error("The body is not application/json."),
-                        "500": internal
-                    }
+                        "429": rate_limited("registrations"),
+                        "500": error("The database failed while registering.")
+                    }))
                 },
                 "get": {
                     "operationId": "listCredentials", "summary": "One page of credentials, in registration order",
                     "parameters": list_params,
-                    "responses": {
+                    "responses": with_auth_errors(json!({
                         "200": ok("A page.", "CredentialPage"),
-                        "400": invalid, "401": unauthorized, "500": internal
-                    }
+                        "400": invalid
+                    }))
                 }
             },
             "/credentials/{api_key}": {
                 "get": {
-                    "operationId": "getCredential", "summary": "One credential",
+                    "operationId": "getCredential", "summary": "One credential, active or revoked",
                     "parameters": [api_key_param()],
-                    "responses": {
+                    "responses": with_auth_errors(json!({
                         "200": ok("The credential.", "CredentialRecord"),
-                        "400": invalid, "401": unauthorized,
-                        "404": error("No such credential."),
-                        "500": internal
-                    }
+                        "400": invalid,
+                        "404": error("No such credential.")
+                    }))
                 },
                 "delete": {
                     "operationId": "revokeCredential",
                     "summary": "Revoke a credential (any valid credential may revoke any, itself included); permanent",
                     "parameters": [api_key_param()],
-                    "responses": {
+                    "responses": with_auth_errors(json!({
                         "200": ok("Revoked; the very next request with it is refused.", "RevokeResponse"),
-                        "400": invalid, "401": unauthorized,
-                        "404": error("No such credential, or it is already revoked."),
-                        "500": internal
-                    }
+                        "400": invalid,
+                        "404": error("No such credential, or it is already revoked.")
+                    }))
                 }
             },
             "/accounts": {
                 "post": {
                     "operationId": "createAccount", "summary": "Create an account",
                     "requestBody": { "required": true, "content": { "application/json": {
-                        "schema": { "$ref": "#/components/schemas/CreateAccount" }
+                        "schema": { "$ref": "#/components/schemas/CreateAccount" },
+                        "example": { "name": "operating account" }
                     }}},
-                    "responses": {
-                        "201": ok("Created.", "Account"),
-                        "400": invalid, "401": unauthorized,
-                        "413": error("The body is larger than 64 KiB."),
-                        "415": error("The body is not application/json."),
-                        "500": internal
-                    }
+                    "responses": with_body_errors(with_auth_errors(json!({
+                        "201": {
+                            "description": "Created.",
+                            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Account" } } },
+                            "links": { "GetAccount": { "operationId": "getAccount", "parameters": { "id": "$response.body#/id" } } }
+                        },
+                        "400": invalid
+                    })))
                 },
                 "get": {
-                    "operationId": "listAccounts", "summary": "One page of accounts",
+                    "operationId": "listAccounts", "summary": "One page of accounts, oldest first",
                     "parameters": page_params(),
-                    "responses": {
+                    "responses": with_auth_errors(json!({
                         "200": ok("A page.", "AccountPage"),
-                        "400": invalid, "401": unauthorized, "500": internal
-                    }
+                        "400": invalid
+                    }))
                 }
             },
             "/account/{id}": { "get": {
                 "operationId": "getAccount", "summary": "One account",
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
-                "responses": {
+                "responses": with_auth_errors(json!({
                     "200": ok("The account.", "Account"),
-                    "401": unauthorized,
-                    "404": error("No such account."),
-                    "500": internal
-                }
+                    "400": error("The id in the path is not valid percent-encoded UTF-8."),
+                    "404": error("No such account.")
+                }))
             }}
         },
         "security": authenticated,
         "components": {
             "securitySchemes": {
-                "apiKey": { "type": "apiKey", "in": "header", "name": "X-Api-Key" },
-                "apiSecret": { "type": "apiKey", "in": "header", "name": "X-Api-Secret" }
+                "apiKey": {
+                    "type": "apiKey", "in": "header", "name": "X-Api-Key",
+                    "description": "The credential's ak_ key. Always sent together with X-Api-Secret."
+                },
+                "apiSecret": {
+                    "type": "apiKey", "in": "header", "name": "X-Api-Secret",
+                    "description": "The credential's sk_ secret. Compared in constant time; never logged or echoed."
+                }
             },
             "schemas": {
-                "ApiKey": { "type": "string", "pattern": "^ak_[0-9a-f]{40}$", "examples": ["ak_000102030405060708090a0b0c0d0e0fd65df89f"] },
-                "Error": {
+                "ApiKey": {
+                    "type": "string", "pattern": "^ak_[0-9a-f]{40}$",
+                    "description": "ak_, 32 hex digits of randomness, then the first 4 bytes of their SHA-256 as a checksum.",
+                    "examples": [EXAMPLE_KEY]
+                },
+                "ErrorCode": {
+                    "type": "string",
+                    "enum": et_api::ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                    "description": "Each code is always sent with the same HTTP status."
+                },
+                "ErrorBody": {
                     "type": "object", "required": ["code", "message"], "additionalProperties": false,
                     "properties": {
-                        "code": { "type": "string", "enum": et_api::ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() },
-                        "message": { "type": "string", "description": "What is wrong and how to fix it." }
+                        "code": { "$ref": "#/components/schemas/ErrorCode" },
+                        "message": { "type": "string", "description": "What is wrong and how to fix it; never a secret." }
                     }
                 },
-                "Health": { "type": "object", "required": ["status"], "properties": { "status": { "const": "ok" } } },
+                "Health": {
+                    "type": "object", "required": ["status"], "additionalProperties": false,
+                    "properties": { "status": { "const": "ok" } }
+                },
                 "WhoAmI": {
-                    "type": "object", "required": ["api_key", "label"],
+                    "type": "object", "required": ["api_key", "label"], "additionalProperties": false,
                     "properties": { "api_key": { "$ref": "#/components/schemas/ApiKey" }, "label": { "type": ["string", "null"] } }
                 },
                 "RegisterRequest": {
                     "type": "object", "required": ["api_key", "api_secret"], "additionalProperties": false,
                     "properties": {
                         "api_key": { "$ref": "#/components/schemas/ApiKey" },
-                        "api_secret": { "type": "string", "pattern": "^sk_[0-9a-f]{64}$", "writeOnly": true },
-                        "label": { "type": ["string", "null"], "maxLength": crate::input::MAX_TEXT_CHARS }
+                        "api_secret": {
+                            "type": "string", "pattern": "^sk_[0-9a-f]{64}$", "writeOnly": true,
+                            "description": "sk_ and hex(HMAC-SHA256(instance key, \"entrytarget.credential.v1\" ‖ 0x00 ‖ api_key))."
+                        },
+                        "label": {
+                            "type": ["string", "null"], "maxLength": crate::input::MAX_TEXT_CHARS, "pattern": PLAIN_TEXT,
+                            "description": "Free text without control characters."
+                        }
                     }
                 },
                 "CredentialRecord": {
-                    "type": "object",
+                    "type": "object", "additionalProperties": false,
+                    "description": "Never the secret, never its hash.",
                     "required": ["api_key", "label", "active", "created_at", "revoked_at", "revoked_by", "last_used_at"],
                     "properties": {
                         "api_key": { "$ref": "#/components/schemas/ApiKey" },
                         "label": { "type": ["string", "null"] },
                         "active": { "type": "boolean" },
                         "created_at": { "type": "string", "format": "date-time" },
-                        "revoked_at": { "type": ["string", "null"], "format": "date-time" },
+                        "revoked_at": nullable_time("When it was revoked; null while active."),
                         "revoked_by": { "type": ["string", "null"], "description": "The revoking api_key, or `db` when revoked in the database." },
-                        "last_used_at": { "type": ["string", "null"], "format": "date-time", "description": "Written in batches, a few seconds late." }
+                        "last_used_at": nullable_time("Written in batches, a few seconds late.")
                     }
                 },
                 "CredentialPage": {
-                    "type": "object", "required": ["data", "next"],
+                    "type": "object", "required": ["data", "next"], "additionalProperties": false,
                     "properties": {
-                        "data": { "type": "array", "items": { "$ref": "#/components/schemas/CredentialRecord" } },
-                        "next": { "type": ["string", "null"], "description": "Pass as `after` for the next page." }
+                        "data": { "type": "array", "items": { "$ref": "#/components/schemas/CredentialRecord" }, "maxItems": et_api::MAX_PAGE_LIMIT },
+                        "next": { "type": ["string", "null"], "description": "Pass as `after` for the next page; null on the last one." }
                     }
                 },
                 "RevokeResponse": {
-                    "type": "object", "required": ["api_key", "revoked"],
+                    "type": "object", "required": ["api_key", "revoked"], "additionalProperties": false,
                     "properties": { "api_key": { "$ref": "#/components/schemas/ApiKey" }, "revoked": { "const": true } }
                 },
                 "CreateAccount": {
                     "type": "object", "required": ["name"], "additionalProperties": false,
-                    "properties": { "name": { "type": "string", "minLength": 1, "maxLength": crate::input::MAX_TEXT_CHARS } }
+                    "properties": { "name": {
+                        "type": "string", "minLength": 1, "maxLength": crate::input::MAX_TEXT_CHARS, "pattern": NON_BLANK_TEXT,
+                        "description": "Free text without control characters, not only whitespace."
+                    }}
                 },
                 "Account": {
-                    "type": "object", "required": ["id", "name", "created_at"],
+                    "type": "object", "required": ["id", "name", "created_at"], "additionalProperties": false,
                     "properties": {
                         "id": { "type": "string" }, "name": { "type": "string" },
                         "created_at": { "type": "string", "format": "date-time" }
                     }
                 },
                 "AccountPage": {
-                    "type": "object", "required": ["data", "next"],
+                    "type": "object", "required": ["data", "next"], "additionalProperties": false,
                     "properties": {
-                        "data": { "type": "array", "items": { "$ref": "#/components/schemas/Account" } },
-                        "next": { "type": ["string", "null"] }
+                        "data": { "type": "array", "items": { "$ref": "#/components/schemas/Account" }, "maxItems": et_api::MAX_PAGE_LIMIT },
+                        "next": { "type": ["string", "null"], "description": "Pass as `after` for the next page; null on the last one." }
                     }
                 }
             }
@@ -279,6 +396,45 @@ mod tests {
         let served: BTreeSet<(String, String)> =
             route_table().iter().map(|r| (r.method.as_str().to_owned(), r.path.to_owned())).collect();
         assert_eq!(documented, served, "the OpenAPI document and the route table differ");
+    }
+
+    #[test]
+    fn every_error_response_has_codes_and_the_error_body() {
+        let doc = document();
+        let mut errors = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                for (status, response) in operation["responses"].as_object().unwrap() {
+                    if status.parse::<u16>().unwrap() < 400 {
+                        continue;
+                    }
+                    errors += 1;
+                    let schema = &response["content"]["application/json"]["schema"]["allOf"];
+                    assert_eq!(schema[0]["$ref"], "#/components/schemas/ErrorBody", "{method} {path} {status}");
+                    let codes = schema[1]["properties"]["code"]["enum"].as_array().unwrap();
+                    assert!(!codes.is_empty(), "{method} {path} documents {status}, which no error code is sent with");
+                }
+                let authenticated = operation.get("security").is_none();
+                if authenticated {
+                    for status in ["401", "429", "500"] {
+                        assert!(operation["responses"].get(status).is_some(), "{method} {path} lacks {status}");
+                    }
+                }
+            }
+        }
+        assert!(errors > 30, "{errors}");
+    }
+
+    #[test]
+    fn the_text_pattern_is_exactly_what_the_server_refuses() {
+        // PLAIN_TEXT excludes U+0000-U+001F and U+007F-U+009F; the server refuses char::is_control.
+        assert!(PLAIN_TEXT.contains("\\u0000-\\u001f\\u007f-\\u009f"));
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let excluded = c <= '\u{1f}' || ('\u{7f}'..='\u{9f}').contains(&c);
+            assert_eq!(c.is_control(), excluded, "{c:?}");
+        }
+        assert!(crate::input::check_text("label", "tab\there").is_err());
+        assert!(crate::input::check_text("label", "caf\u{e9} \u{a0}\u{2028}").is_ok());
     }
 
     #[test]
