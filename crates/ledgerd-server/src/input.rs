@@ -195,6 +195,51 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// The fields of a `POST /credentials` body.
+pub const REGISTER_FIELDS: &[&str] = &["api_key", "api_secret", "label"];
+/// The body `POST /credentials` expects, for messages.
+pub const REGISTER_EXAMPLE: &str = r#"{"api_key": "ak_...", "api_secret": "sk_...", "label": "optional"}"#;
+
+/// A `POST /credentials` body, checked up to (not including) the derivation check.
+#[derive(Debug)]
+pub struct Registration {
+    pub api_key: et_core::ApiKey,
+    pub api_secret: et_core::ApiSecret,
+    pub label: Option<String>,
+}
+
+/// Decodes and checks a `POST /credentials` body: media type, size, JSON, fields, key format and
+/// checksum, secret format, label. Never quotes the secret.
+pub fn registration(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Registration, ApiError> {
+    let mut object = json_object(headers, body, REGISTER_FIELDS, REGISTER_EXAMPLE)?;
+    let api_key = take_string(&mut object, "api_key")?;
+    let api_secret = zeroize::Zeroizing::new(take_string(&mut object, "api_secret")?);
+    let label = take_optional_text(&mut object, "label")?;
+    let api_key = et_core::ApiKey::parse(&api_key).map_err(|e| ApiError::invalid(format!("api_key: {e}")))?;
+    let api_secret =
+        et_core::ApiSecret::parse(&api_secret).map_err(|e| ApiError::invalid(format!("api_secret: {e}")))?;
+    Ok(Registration { api_key, api_secret, label })
+}
+
+/// The query of `GET /credentials`: `status`, `limit` and the `after` cursor (empty means none).
+pub fn credential_list_query(query: Option<&str>) -> Result<(et_api::StatusFilter, u32, Option<String>), ApiError> {
+    let mut status = et_api::StatusFilter::Active;
+    let mut limit = None;
+    let mut after = None;
+    for (name, value) in query_pairs(query, &["status", "limit", "after"])? {
+        match name.as_str() {
+            "status" => {
+                status = value
+                    .parse()
+                    .map_err(|_| ApiError::invalid("status must be active, revoked or all; leave it out for active"))?
+            }
+            "limit" => limit = Some(value),
+            _ => after = Some(value).filter(|v| !v.is_empty()),
+        }
+    }
+    Ok((status, page_limit(limit.as_deref())?, after))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@ mod auth;
 pub mod config;
 mod dev;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod input;
 pub mod metrics;
 mod openapi;

@@ -7,16 +7,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use et_api::{
-    Account, AccountPage, CredentialPage, CredentialRecord, ErrorCode, Health, RevokeResponse, StatusFilter, WhoAmI,
-};
-use et_core::{ApiKey, ApiSecret};
+use et_api::{Account, AccountPage, CredentialPage, CredentialRecord, ErrorCode, Health, RevokeResponse, WhoAmI};
+use et_core::ApiKey;
 use et_store::{NewCredential, StoreError};
-use zeroize::Zeroizing;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, error_response};
-use crate::input::{check_text, json_object, page_limit, query_pairs, take_optional_text, take_string};
+use crate::input::{
+    Registration, check_text, credential_list_query, json_object, page_limit, query_pairs, registration, take_string,
+};
 use crate::metrics::InvalidationSource;
 use crate::ratelimit::{self, PeerIp};
 use crate::server::AppState;
@@ -65,9 +64,6 @@ pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
     Json(WhoAmI { api_key: caller.api_key().to_owned(), label: caller.label().map(str::to_owned) })
 }
 
-const REGISTER_FIELDS: &[&str] = &["api_key", "api_secret", "label"];
-const REGISTER_EXAMPLE: &str = r#"{"api_key": "ak_...", "api_secret": "sk_...", "label": "optional"}"#;
-
 pub async fn register(
     State(state): State<AppState>,
     PeerIp(peer): PeerIp,
@@ -75,13 +71,8 @@ pub async fn register(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     ratelimit::spend(state.register_limit.as_ref(), peer, "registrations")?;
-    let mut object = json_object(&headers, body, REGISTER_FIELDS, REGISTER_EXAMPLE)?;
-    let api_key = take_string(&mut object, "api_key")?;
-    let api_secret = Zeroizing::new(take_string(&mut object, "api_secret")?);
-    let label = take_optional_text(&mut object, "label")?;
-
-    let api_key = ApiKey::parse(&api_key).map_err(|e| ApiError::invalid(format!("api_key: {e}")))?;
-    let api_secret = ApiSecret::parse(&api_secret).map_err(|e| ApiError::invalid(format!("api_secret: {e}")))?;
+    // The same decoding the fuzz target `register_body` drives (input::registration).
+    let Registration { api_key, api_secret, label } = registration(&headers, body)?;
     if !state.deriver.verify(&api_key, &api_secret) {
         return Err(ApiError::new(
             ErrorCode::InvalidCredential,
@@ -133,21 +124,7 @@ pub async fn list_credentials(
     _caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<CredentialPage>, ApiError> {
-    let mut status = StatusFilter::Active;
-    let mut limit = None;
-    let mut after = None;
-    for (name, value) in query_pairs(query.as_deref(), &["status", "limit", "after"])? {
-        match name.as_str() {
-            "status" => {
-                status = value
-                    .parse()
-                    .map_err(|_| ApiError::invalid("status must be active, revoked or all; leave it out for active"))?
-            }
-            "limit" => limit = Some(value),
-            _ => after = Some(value).filter(|v| !v.is_empty()),
-        }
-    }
-    let limit = page_limit(limit.as_deref())?;
+    let (status, limit, after) = credential_list_query(query.as_deref())?;
     let store = state.store();
     match blocking(move || store.list(status, limit, after.as_deref())).await? {
         Ok((data, next)) => Ok(Json(CredentialPage { data, next })),
