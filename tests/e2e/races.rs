@@ -115,7 +115,11 @@ fn etctl_db_revoke_during_write_load_both_succeed() {
         .collect();
 
     let home = tempfile::tempdir().unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    // The load is under way before the first revocation.
+    let started = time_until(Duration::from_secs(10), || {
+        crate::hostile_http::snapshot(&ledger.db).matches("register").count() >= victims.len() + 20
+    });
+    assert!(started.is_some(), "the write load did not start");
     for victim in &victims {
         let out = etctl(home.path())
             .args(["db", "revoke", &victim.0, "--db"])
