@@ -12,7 +12,7 @@ pub const MAX_AUTH_CACHE_TTL: u64 = 300;
 
 /// Default of `LEDGERD_AUTH_FAILURE_LIMIT`: failed authentications per client address per minute.
 pub const DEFAULT_AUTH_FAILURE_LIMIT: u32 = 60;
-/// Default of `LEDGERD_REGISTRATION_LIMIT`: registrations per client address per minute.
+/// Default of `LEDGERD_REGISTRATION_LIMIT`: refused registrations per client address per minute.
 pub const DEFAULT_REGISTRATION_LIMIT: u32 = 60;
 /// Default of `LEDGERD_REQUEST_TIMEOUT`, in seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: u64 = 30;
@@ -83,9 +83,10 @@ pub struct Config {
     )]
     pub auth_failure_limit: u32,
 
-    /// Registrations (POST /credentials, whatever their outcome) allowed per client IP address per
-    /// minute, as a burst of this many then one every 60/N seconds; past it 429 RATE_LIMITED. 0 or
-    /// `off` disables it.
+    /// Refused registrations (POST /credentials answered 4xx: malformed, not derived for this
+    /// instance, duplicate) allowed per client IP address per minute, as a burst of this many then
+    /// one every 60/N seconds; past it every registration from that address is 429 RATE_LIMITED
+    /// until the bucket refills. Successful registrations never count. 0 or `off` disables it.
     #[arg(
         long,
         env = "LEDGERD_REGISTRATION_LIMIT",
@@ -143,7 +144,7 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Failed authentications per client address per minute; 0 is no limit.
     pub auth_failure_limit: u32,
-    /// Registrations per client address per minute; 0 is no limit.
+    /// Refused registrations per client address per minute; 0 is no limit.
     pub registration_limit: u32,
 }
 

@@ -70,7 +70,24 @@ pub async fn register(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    ratelimit::spend(state.register_limit.as_ref(), peer, "registrations")?;
+    // Only refused registrations spend from the client's bucket: a valid pair can only come from
+    // the vendor, so a provisioning script registering hundreds is never slowed down, while a
+    // client guessing or replaying pairs is. Once its bucket is empty it is refused up front.
+    const WHAT: &str = "refused registrations";
+    ratelimit::check(state.register_limit.as_ref(), peer, WHAT)?;
+    match register_pair(&state, headers, body).await {
+        Err(e) if e.code.status() < 500 => {
+            Err(ratelimit::spend(state.register_limit.as_ref(), peer, WHAT).err().unwrap_or(e))
+        }
+        other => other,
+    }
+}
+
+async fn register_pair(
+    state: &AppState,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     // The same decoding the fuzz target `register_body` drives (input::registration).
     let Registration { api_key, api_secret, label } = registration(&headers, body)?;
     if !state.deriver.verify(&api_key, &api_secret) {
@@ -102,7 +119,7 @@ pub async fn register(
                  for good); mint a new pair to register"
             ),
         )),
-        Err(e) => Err(write_failed(&state, e)),
+        Err(e) => Err(write_failed(state, e)),
     }
 }
 
