@@ -40,7 +40,7 @@ pub enum Load {
     /// The same request every time (wrk's fast path, no Lua per request), optionally authenticated.
     Static { path: &'static str, pair: Option<(String, String)> },
     /// pairs.lua in `mode` (`health`, `whoami`, `register`) over the pairs file.
-    Scripted { mode: &'static str, pairs: PathBuf },
+    Scripted { mode: &'static str, pairs: PathBuf, start: u64 },
     /// `POST /credentials` with each pair of the file once.
     Register { pairs: PathBuf },
 }
@@ -118,9 +118,9 @@ impl Wrk {
                 }
                 cmd.arg(url(path));
             }
-            Load::Scripted { mode, pairs } => {
+            Load::Scripted { mode, pairs, start } => {
                 cmd.arg("-s").arg(self.script("pairs.lua", &format!("{PAIRS_LUA}\n{REPORT_LUA}"))?);
-                cmd.arg(url("/")).arg("--").arg(mode).arg(pairs).arg("1");
+                cmd.arg(url("/")).arg("--").arg(mode).arg(pairs).arg("1").arg(start.to_string());
             }
             Load::Register { pairs } => {
                 cmd.arg("-s").arg(self.script("pairs.lua", &format!("{PAIRS_LUA}\n{REPORT_LUA}"))?);
