@@ -8,7 +8,7 @@
 #   scripts/schemathesis.sh                   bounded run (CI): 100 examples per operation
 #   scripts/schemathesis.sh --long            1000 examples per operation, stateful phase included
 #   scripts/schemathesis.sh --max-examples N  N examples per operation
-#   scripts/schemathesis.sh --max-time S      stop generating after S seconds in all
+#   scripts/schemathesis.sh --max-time S      a time budget: keep generating (fuzzing repeats) for S seconds
 #   scripts/schemathesis.sh --release         test a release build (default: debug)
 #   scripts/schemathesis.sh --seed N          reproduce a run
 #   scripts/schemathesis.sh -- ARGS...        pass ARGS on to `st run` (e.g. -- --checks all)
@@ -40,7 +40,12 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-if ! command -v st >/dev/null; then
+# `st` when it is on PATH, else the module (a fresh pip install may not have put `st` there yet).
+if command -v st >/dev/null; then
+    st=(st)
+elif python3 -c 'import schemathesis' 2>/dev/null; then
+    st=(python3 -m schemathesis.cli)
+else
     echo "error: schemathesis is not installed; run: pip install schemathesis" >&2
     exit 2
 fi
@@ -115,11 +120,11 @@ args=(
 [ -n "$seed" ] && args+=(--seed "$seed")
 args+=("${extra[@]}")
 
-echo "== schemathesis against ledgerd at $url ($profile build; phases $phases; $max_examples examples per operation${max_time:+; at most ${max_time}s})"
+echo "== schemathesis against ledgerd at $url ($profile build; phases $phases; $max_examples examples per operation${max_time:+; a ${max_time} s budget})"
 start=$SECONDS
 status=0
 # From the temp dir: schemathesis keeps a cache of failures in ./.schemathesis/.
-(cd "$work" && st "${args[@]}") || status=$?
+(cd "$work" && "${st[@]}" "${args[@]}") || status=$?
 echo "== schemathesis finished in $((SECONDS - start))s with status $status"
 
 # Whatever schemathesis saw, ledgerd must not have panicked or logged a 5xx.
