@@ -197,7 +197,7 @@ fn unpinned_document() -> Value {
                         "400": invalid,
                         "403": error("The secret is not the derivation of this key for this instance."),
                         "409": error("The key was registered before, even if since revoked."),
-                        "429": rate_limited("registrations"),
+                        "429": rate_limited("refused registrations (malformed, foreign or duplicate pairs)"),
                         "500": error("The database failed while registering.")
                     }))
                 },
