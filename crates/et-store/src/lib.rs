@@ -84,6 +84,14 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// Stores a new credential; [`StoreError::Duplicate`] if the key was ever registered.
     fn register(&self, credential: &NewCredential) -> Result<CredentialRecord, StoreError>;
 
+    /// Stores several credentials in one transaction, so that one commit (one fsync under
+    /// `synchronous = FULL`) makes them all durable: group commit. Each gets its own answer, in
+    /// order (a duplicate fails alone); when anything else fails, or the commit does, they all fail
+    /// and none is stored. The default registers them one by one.
+    fn register_many(&self, credentials: &[NewCredential]) -> Vec<Result<CredentialRecord, StoreError>> {
+        credentials.iter().map(|c| self.register(c)).collect()
+    }
+
     /// The hash and state of one credential, for authentication.
     fn auth_entry(&self, api_key: &str) -> Result<Option<AuthEntry>, StoreError>;
 

@@ -200,3 +200,28 @@ fn accounts_round_trip() {
     assert_eq!(store.get_account("acc_missing").unwrap(), None);
     assert_eq!(store.list_accounts(10, None).unwrap().0, vec![a]);
 }
+
+#[test]
+fn a_batch_is_one_transaction_where_a_duplicate_fails_alone() {
+    let (_dir, store) = fresh();
+    let (a, b, c) = (new_credential(Some("a")), new_credential(None), new_credential(Some("c")));
+    store.register(&b).unwrap();
+    let answers = store.register_many(&[a.clone(), b.clone(), c.clone()]);
+    assert_eq!(answers.len(), 3);
+    assert_eq!(answers[0].as_ref().unwrap().api_key, a.api_key.as_str());
+    assert!(matches!(answers[1], Err(StoreError::Duplicate)));
+    assert_eq!(answers[2].as_ref().unwrap().label.as_deref(), Some("c"));
+    // Both new ones are stored and audited, from another connection (so committed).
+    let (stored, audited): (i64, i64) = shell(&store)
+        .query_row(
+            "SELECT (SELECT count(*) FROM api_credential), (SELECT count(*) FROM credential_audit WHERE action = 'register')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((stored, audited), (3, 3));
+    // A duplicate within one batch: the first wins.
+    let d = new_credential(None);
+    let answers = store.register_many(&[d.clone(), d.clone()]);
+    assert!(answers[0].is_ok() && matches!(answers[1], Err(StoreError::Duplicate)));
+}

@@ -11,6 +11,7 @@ mod input;
 pub mod metrics;
 mod openapi;
 mod ratelimit;
+mod registrar;
 mod routes;
 pub mod server;
 mod slot;

@@ -99,8 +99,7 @@ async fn register_pair(
     }
 
     let credential = NewCredential { api_key: api_key.clone(), secret_hash: api_secret.hash(), label };
-    let store = state.store();
-    match blocking(move || store.register(&credential)).await? {
+    match state.registrar.register(credential).await? {
         Ok(record) => {
             // A request that came before the registration may have cached the key as unknown.
             state.auth.invalidate(record.api_key.as_str());

@@ -27,6 +27,7 @@ use crate::error::error_response;
 use crate::input::MAX_BODY_BYTES;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
+use crate::registrar::Registrar;
 use crate::slot::StoreSlot;
 use crate::watcher::DbHealth;
 use crate::{routes, usage, watcher};
@@ -38,6 +39,8 @@ pub type AppState = Arc<Shared>;
 pub struct Shared {
     /// The database, swapped by the watcher when its file is replaced; see [`Shared::store`].
     pub store: Arc<StoreSlot>,
+    /// Registrations, committed in groups (one fsync for all those waiting).
+    pub registrar: Registrar,
     pub deriver: Deriver,
     pub auth: Arc<AuthCache>,
     pub metrics: Arc<Metrics>,
@@ -56,10 +59,13 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    /// State for `store`, with an empty cache and fresh metrics; no background threads.
+    /// State for `store`, with an empty cache and fresh metrics; no background threads (but the
+    /// registration writer's, started by the first registration).
     pub fn new(settings: Settings, store: Arc<dyn CredentialStore>) -> AppState {
+        let slot = Arc::new(StoreSlot::new(store));
         Arc::new(Shared {
-            store: Arc::new(StoreSlot::new(store)),
+            store: slot.clone(),
+            registrar: Registrar::new(slot),
             deriver: settings.instance_key.deriver(),
             auth: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
             metrics: Arc::new(Metrics::new()),

@@ -254,7 +254,12 @@ mod tempfile_dir {
 
     impl Drop for TempDir {
         fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
+            // XTASK_BENCH_KEEP=1 keeps the databases, pairs and logs for a closer look.
+            if std::env::var_os("XTASK_BENCH_KEEP").is_some() {
+                eprintln!("bench: kept {}", self.0.display());
+            } else {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
         }
     }
 }
