@@ -27,6 +27,8 @@ const READERS: usize = 4;
 /// Pages the WAL may hold before a commit copies them back into the database file.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write probe of an unwritable database waits for a lock (see `check_write`).
+const PROBE_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 
 const RECORD_COLUMNS: &str = "api_key, label, active, created_at, revoked_at, revoked_by, last_used_at";
 
@@ -497,13 +499,22 @@ impl CredentialStore for SqliteStore {
 
     fn check_write(&self) -> Result<(), StoreError> {
         let mut conn = lock(&self.writer);
-        // Emptying the WAL first makes the write below need fresh space in the file system, as the
-        // writes that failed did (a WAL that restarts from its beginning reuses its old space). A
-        // reader in the way only makes the probe weaker, not failed.
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(map_err)?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
-        tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}")).map_err(map_err)?;
-        tx.commit().map_err(map_err)
+        // A probe runs while the database is already known to be unwritable, so it must not hold
+        // the writer through the full busy timeout: requests waiting for the writer would queue
+        // behind a probe each second and never be answered. It gives up quickly instead; the next
+        // probe tries again.
+        conn.busy_timeout(PROBE_BUSY_TIMEOUT).map_err(map_err)?;
+        let probe = (|| {
+            // Emptying the WAL first makes the write below need fresh space in the file system, as
+            // the writes that failed did (a WAL that restarts from its beginning reuses its old
+            // space). A reader in the way only makes the probe weaker, not failed.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(map_err)?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
+            tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}")).map_err(map_err)?;
+            tx.commit().map_err(map_err)
+        })();
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        probe
     }
 
     fn create_account(&self, name: &str, created_by: &str) -> Result<Account, StoreError> {
