@@ -6,7 +6,7 @@
 mod sqlite;
 
 pub use et_api::{Account, CredentialRecord, StatusFilter};
-pub use sqlite::{OpenMode, SCHEMA_VERSION, SqliteStore};
+pub use sqlite::{OpenMode, SCHEMA_VERSION, SqliteStore, USAGE_RESOLUTION_MS};
 
 use et_core::{ApiKey, SecretHash};
 
@@ -58,6 +58,9 @@ pub struct AuthEntry {
     pub secret_hash: SecretHash,
     pub active: bool,
     pub label: Option<String>,
+    /// `last_used_at` as unix milliseconds, so a use within [`USAGE_RESOLUTION_MS`] of it need not
+    /// be queued for writing at all.
+    pub last_used_ms: Option<i64>,
 }
 
 /// One line of the audit trail.
@@ -111,6 +114,9 @@ pub trait CredentialStore: Send + Sync + 'static {
     fn revoke(&self, api_key: &str, by: &str, reason: Option<&str>) -> Result<CredentialRecord, StoreError>;
 
     /// Records when credentials were last used, in one transaction: `(api_key, unix milliseconds)`.
+    /// A time is written only when it is later than the stored one by at least
+    /// [`USAGE_RESOLUTION_MS`] (SQLite), so `last_used_at` is exact to the minute and a busy
+    /// credential costs one write a minute, not one a flush.
     fn record_usage(&self, uses: &[(String, i64)]) -> Result<(), StoreError>;
 
     /// Audit events since the last call (whoever made them: this process, another one, or a hand-made

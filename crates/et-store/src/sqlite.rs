@@ -24,6 +24,11 @@ const APPLICATION_ID: i64 = 0x4C44_4744;
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
 
 const READERS: usize = 4;
+/// `last_used_at` is rewritten only when a use is this much later than the stored time. Each write
+/// dirties a random page of the table (4 KB of WAL, and an fsync'd checkpoint later) and a ledger
+/// under load sees thousands of credentials a second: without this, recording that they were used
+/// cost more than authenticating them (BENCHMARKS.md, cold auth).
+pub const USAGE_RESOLUTION_MS: i64 = 60_000;
 /// Pages the WAL may hold before a commit copies them back into the database file.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -337,18 +342,29 @@ impl CredentialStore for SqliteStore {
     fn auth_entry(&self, api_key: &str) -> Result<Option<AuthEntry>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached("SELECT api_secret_hash, active, label FROM api_credential WHERE api_key = ?1")
+            .prepare_cached(
+                "SELECT api_secret_hash, active, label,
+                        CAST(round((julianday(last_used_at) - 2440587.5) * 86400000.0) AS INTEGER)
+                   FROM api_credential WHERE api_key = ?1",
+            )
             .map_err(map_err)?;
         let row = stmt
-            .query_row([api_key], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<String>>(2)?)))
+            .query_row([api_key], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
             .optional()
             .map_err(map_err)?;
         match row {
             None => Ok(None),
-            Some((hash, active, label)) => {
+            Some((hash, active, label, last_used_ms)) => {
                 // A hash edited by hand into something that is not 64 hex digits matches nothing.
                 let secret_hash = SecretHash::from_hex(&hash).unwrap_or_else(|_| SecretHash::of(""));
-                Ok(Some(AuthEntry { secret_hash, active: active == 1, label }))
+                Ok(Some(AuthEntry { secret_hash, active: active == 1, label, last_used_ms }))
             }
         }
     }
@@ -424,11 +440,12 @@ impl CredentialStore for SqliteStore {
                 .prepare_cached(
                     "UPDATE api_credential SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0, 'unixepoch')
                       WHERE api_key = ?1
-                        AND (last_used_at IS NULL OR last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0, 'unixepoch'))",
+                        AND (last_used_at IS NULL
+                             OR last_used_at <= strftime('%Y-%m-%dT%H:%M:%fZ', (?2 - ?3) / 1000.0, 'unixepoch'))",
                 )
                 .map_err(map_err)?;
             for (key, millis) in uses {
-                stmt.execute(params![key, millis]).map_err(map_err)?;
+                stmt.execute(params![key, millis, USAGE_RESOLUTION_MS]).map_err(map_err)?;
             }
         }
         tx.commit().map_err(map_err)

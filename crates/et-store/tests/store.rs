@@ -153,8 +153,14 @@ fn usage_is_recorded_and_never_goes_backwards() {
     let key = c.api_key.as_str().to_owned();
     store.record_usage(&[(key.clone(), 1_700_000_000_123)]).unwrap();
     assert_eq!(store.get(&key).unwrap().unwrap().last_used_at.as_deref(), Some("2023-11-14T22:13:20.123Z"));
+    assert_eq!(store.auth_entry(&key).unwrap().unwrap().last_used_ms, Some(1_700_000_000_123));
     store.record_usage(&[(key.clone(), 1_600_000_000_000)]).unwrap();
     assert_eq!(store.get(&key).unwrap().unwrap().last_used_at.as_deref(), Some("2023-11-14T22:13:20.123Z"));
+    // To the minute: a use 59 s later is not written, one 60 s later is.
+    store.record_usage(&[(key.clone(), 1_700_000_059_123)]).unwrap();
+    assert_eq!(store.get(&key).unwrap().unwrap().last_used_at.as_deref(), Some("2023-11-14T22:13:20.123Z"));
+    store.record_usage(&[(key.clone(), 1_700_000_060_123)]).unwrap();
+    assert_eq!(store.get(&key).unwrap().unwrap().last_used_at.as_deref(), Some("2023-11-14T22:14:20.123Z"));
 }
 
 #[test]

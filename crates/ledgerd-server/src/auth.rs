@@ -16,6 +16,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use et_api::{HEADER_API_KEY, HEADER_API_SECRET};
 use et_core::{ApiKey, SecretHash};
+use et_store::USAGE_RESOLUTION_MS;
 
 use crate::error::ApiError;
 use crate::metrics::{AuthOutcome, Metrics};
@@ -25,12 +26,16 @@ use crate::server::AppState;
 /// Most credentials kept in the cache; beyond it the least useful are evicted (they are only
 /// re-read from the database, never refused). moka admits a new key only when it is used more
 /// than the one it would evict, so a flood of random unknown keys does not push out busy ones.
-const CACHE_CAPACITY: u64 = 100_000;
+/// An entry costs about 450 bytes with moka's bookkeeping: 50 000 of them about 23 MB, which keeps
+/// ledgerd under 100 MB with a million credentials in its database (BENCHMARKS.md, scale). A
+/// ledger whose busy set is larger pays a database read (a few µs) for the rest.
+const CACHE_CAPACITY: u64 = 50_000;
 
 /// A verified, active credential as the cache holds it.
 pub struct CachedEntry {
-    pub api_key: String,
-    pub label: Option<String>,
+    /// Shared with the cache's key: one allocation per entry, not two.
+    pub api_key: Arc<str>,
+    pub label: Option<Box<str>>,
     secret_hash: SecretHash,
     /// False for a revoked credential: cached so that it is refused without a database read.
     active: bool,
@@ -38,6 +43,9 @@ pub struct CachedEntry {
     last_used_ms: AtomicI64,
     /// Whether `last_used_ms` is waiting in the usage queue to be written.
     queued: AtomicBool,
+    /// Unix milliseconds of the `last_used_at` the database holds (as far as this entry knows): a
+    /// use within [`USAGE_RESOLUTION_MS`] of it is not queued, since the store would not write it.
+    written_ms: AtomicI64,
 }
 
 impl std::fmt::Debug for CachedEntry {
@@ -52,7 +60,7 @@ fn now_ms() -> i64 {
 
 /// The credential cache, its invalidation epoch, and the queue of `last_used_at` updates.
 pub struct AuthCache {
-    cache: Option<moka::sync::Cache<String, Arc<CachedEntry>>>,
+    cache: Option<moka::sync::Cache<Arc<str>, Arc<CachedEntry>>>,
     /// Bumped by every invalidation; a miss caches its database answer only if no invalidation
     /// happened since it started reading.
     epoch: AtomicU64,
@@ -120,7 +128,11 @@ impl AuthCache {
     }
 
     fn mark_used(&self, entry: &Arc<CachedEntry>) {
-        entry.last_used_ms.store(now_ms(), Ordering::SeqCst);
+        let now = now_ms();
+        entry.last_used_ms.store(now, Ordering::SeqCst);
+        if now.saturating_sub(entry.written_ms.load(Ordering::SeqCst)) < USAGE_RESOLUTION_MS {
+            return;
+        }
         // Queue the entry once until the next flush; later uses only move the timestamp.
         if !entry.queued.swap(true, Ordering::SeqCst) {
             self.used.lock().unwrap_or_else(PoisonError::into_inner).push(entry.clone());
@@ -135,7 +147,10 @@ impl AuthCache {
             .map(|entry| {
                 // Unqueue before reading the time: a use that lands in between queues the entry again.
                 entry.queued.store(false, Ordering::SeqCst);
-                (entry.api_key.clone(), entry.last_used_ms.load(Ordering::SeqCst))
+                let used = entry.last_used_ms.load(Ordering::SeqCst);
+                // Written now (or lost with its batch: last_used_at is informational).
+                entry.written_ms.fetch_max(used, Ordering::SeqCst);
+                (entry.api_key.to_string(), used)
             })
             .collect()
     }
@@ -212,21 +227,21 @@ async fn authenticate(
     };
     // Hash first, whatever the key turns out to be, so every refusal past this point costs the same.
     let presented = SecretHash::of(secret);
-    if ApiKey::parse(api_key).is_err() {
-        return Err(ApiError::unauthorized());
-    }
     let auth = &state.auth;
     let metrics: &Metrics = &state.metrics;
     let healthy = state.health.is_healthy();
+    // Only keys that parsed are ever cached, so a hit needs no parsing (a SHA-256 less).
+    if healthy && let Some(entry) = auth.lookup(api_key) {
+        metrics.cache_hit();
+        return admit(auth, entry, &presented);
+    }
+    if ApiKey::parse(api_key).is_err() {
+        return Err(ApiError::unauthorized());
+    }
     if !healthy && state.health.fails_closed() {
         // The database file is gone (what could be read is not what operators revoke in), or it
         // takes no writes (no revocation could be recorded): refuse, never 401.
         return Err(ApiError::internal("the database file is gone or takes no writes; see the earlier error"));
-    }
-
-    if healthy && let Some(entry) = auth.lookup(api_key) {
-        metrics.cache_hit();
-        return admit(auth, entry, &presented);
     }
 
     // A client that has used up its failed authentications does not get a database read.
@@ -246,20 +261,22 @@ async fn authenticate(
     // another process when the watcher sees the audit row.
     let entry = Arc::new(match found {
         Some(found) => CachedEntry {
-            api_key: key,
-            label: found.label,
+            api_key: key.into(),
+            label: found.label.map(Into::into),
             secret_hash: found.secret_hash,
             active: found.active,
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),
+            written_ms: AtomicI64::new(found.last_used_ms.unwrap_or(i64::MIN)),
         },
         None => CachedEntry {
-            api_key: key,
+            api_key: key.into(),
             label: None,
             secret_hash: auth.dummy_hash,
             active: false,
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),
+            written_ms: AtomicI64::new(i64::MIN),
         },
     });
     // Revoked entries are cached too (revocation is permanent), so a forgotten service still calling
@@ -293,6 +310,7 @@ mod tests {
             active: true,
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),
+            written_ms: AtomicI64::new(i64::MIN),
         })
     }
 
@@ -321,6 +339,11 @@ mod tests {
         assert_eq!(uses.len(), 1);
         assert!(uses[0].1 > 0);
         assert!(cache.take_usage().is_empty());
+        // Within the minute of the time just written, a use is not worth writing again...
+        cache.mark_used(&e);
+        assert!(cache.take_usage().is_empty());
+        // ...a minute later it is.
+        e.written_ms.fetch_sub(USAGE_RESOLUTION_MS, Ordering::SeqCst);
         cache.mark_used(&e);
         assert_eq!(cache.take_usage().len(), 1);
     }

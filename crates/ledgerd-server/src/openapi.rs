@@ -329,7 +329,7 @@ fn unpinned_document() -> Value {
                         "created_at": { "type": "string", "format": "date-time" },
                         "revoked_at": nullable_time("When it was revoked; null while active."),
                         "revoked_by": { "type": ["string", "null"], "description": "The revoking api_key, or `db` when revoked in the database." },
-                        "last_used_at": nullable_time("Written in batches, a few seconds late.")
+                        "last_used_at": nullable_time("Written in batches, a few seconds late, and to the minute: a use less than a minute after the recorded one is not written.")
                     }
                 },
                 "CredentialPage": {

@@ -241,7 +241,7 @@ async fn track(State(state): State<AppState>, mut request: Request, next: Next) 
     let elapsed = start.elapsed();
     let status = response.status().as_u16();
     state.metrics.observe_request(route, method, status, elapsed.as_secs_f64());
-    let api_key = slot.0.get().map(|entry| entry.api_key.as_str());
+    let api_key = slot.0.get().map(|entry| &*entry.api_key);
     let ms = elapsed.as_micros() as f64 / 1000.0;
     if status >= 500 {
         tracing::warn!(target: ACCESS_LOG, method, route, status, ms, api_key, "request");
