@@ -98,6 +98,14 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// The hash and state of one credential, for authentication.
     fn auth_entry(&self, api_key: &str) -> Result<Option<AuthEntry>, StoreError>;
 
+    /// [`auth_entry`](Self::auth_entry) if it can be answered at once: a point read on a connection
+    /// that is free right now and that never waits for a lock. `None` means "ask `auth_entry` on a
+    /// blocking thread"; the default always says so.
+    fn auth_entry_now(&self, api_key: &str) -> Option<Result<Option<AuthEntry>, StoreError>> {
+        let _ = api_key;
+        None
+    }
+
     fn get(&self, api_key: &str) -> Result<Option<CredentialRecord>, StoreError>;
 
     /// One page in registration order, after the credential whose key is `after`; and the cursor

@@ -61,6 +61,8 @@ pub struct SqliteStore {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     watcher: Mutex<Watcher>,
+    /// For [`CredentialStore::auth_entry_now`]: a reader that never waits (busy timeout 0).
+    quick: Mutex<Connection>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -181,6 +183,10 @@ impl SqliteStore {
             readers.push(Mutex::new(conn));
         }
 
+        let quick = open(reader_flags)?;
+        quick.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
+        quick.busy_timeout(Duration::ZERO).map_err(map_err)?;
+
         let watch = open(reader_flags)?;
         watch.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
         let data_version = watch.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(map_err)?;
@@ -200,6 +206,7 @@ impl SqliteStore {
             readers,
             next_reader: AtomicUsize::new(0),
             watcher: Mutex::new(watcher),
+            quick: Mutex::new(quick),
         })
     }
 
@@ -260,6 +267,35 @@ impl SqliteStore {
             }
         }
         lock(&self.readers[start % self.readers.len()])
+    }
+
+    fn auth_entry_with(conn: &Connection, api_key: &str) -> Result<Option<AuthEntry>, StoreError> {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT api_secret_hash, active, label,
+                        CAST(round((julianday(last_used_at) - 2440587.5) * 86400000.0) AS INTEGER)
+                   FROM api_credential WHERE api_key = ?1",
+            )
+            .map_err(map_err)?;
+        let row = stmt
+            .query_row([api_key], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .optional()
+            .map_err(map_err)?;
+        match row {
+            None => Ok(None),
+            Some((hash, active, label, last_used_ms)) => {
+                // A hash edited by hand into something that is not 64 hex digits matches nothing.
+                let secret_hash = SecretHash::from_hex(&hash).unwrap_or_else(|_| SecretHash::of(""));
+                Ok(Some(AuthEntry { secret_hash, active: active == 1, label, last_used_ms }))
+            }
+        }
     }
 
     fn get_with(conn: &Connection, api_key: &str) -> Result<Option<CredentialRecord>, StoreError> {
@@ -340,32 +376,15 @@ impl CredentialStore for SqliteStore {
     }
 
     fn auth_entry(&self, api_key: &str) -> Result<Option<AuthEntry>, StoreError> {
-        let conn = self.reader();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT api_secret_hash, active, label,
-                        CAST(round((julianday(last_used_at) - 2440587.5) * 86400000.0) AS INTEGER)
-                   FROM api_credential WHERE api_key = ?1",
-            )
-            .map_err(map_err)?;
-        let row = stmt
-            .query_row([api_key], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                ))
-            })
-            .optional()
-            .map_err(map_err)?;
-        match row {
-            None => Ok(None),
-            Some((hash, active, label, last_used_ms)) => {
-                // A hash edited by hand into something that is not 64 hex digits matches nothing.
-                let secret_hash = SecretHash::from_hex(&hash).unwrap_or_else(|_| SecretHash::of(""));
-                Ok(Some(AuthEntry { secret_hash, active: active == 1, label, last_used_ms }))
-            }
+        Self::auth_entry_with(&self.reader(), api_key)
+    }
+
+    fn auth_entry_now(&self, api_key: &str) -> Option<Result<Option<AuthEntry>, StoreError>> {
+        let conn = self.quick.try_lock().ok()?;
+        match Self::auth_entry_with(&conn, api_key) {
+            // SQLite would have had to wait (a lock, a WAL being recovered): let a blocking thread.
+            Err(StoreError::Busy) => None,
+            answer => Some(answer),
         }
     }
 

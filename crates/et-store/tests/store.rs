@@ -231,3 +231,18 @@ fn a_batch_is_one_transaction_where_a_duplicate_fails_alone() {
     let answers = store.register_many(&[d.clone(), d.clone()]);
     assert!(answers[0].is_ok() && matches!(answers[1], Err(StoreError::Duplicate)));
 }
+
+#[test]
+fn auth_entry_now_answers_like_auth_entry_without_waiting() {
+    let (_dir, store) = fresh();
+    let c = new_credential(Some("inline"));
+    store.register(&c).unwrap();
+    let now = store.auth_entry_now(c.api_key.as_str()).expect("a free connection answers at once").unwrap().unwrap();
+    assert!(now.active && now.secret_hash.ct_matches(&c.secret_hash) && now.last_used_ms.is_none());
+    assert!(store.auth_entry_now(ApiKey::generate().as_str()).unwrap().unwrap().is_none());
+    // While another connection holds the write lock, a read still answers (WAL) without waiting.
+    let shell = shell(&store);
+    shell.execute_batch("BEGIN IMMEDIATE; UPDATE api_credential SET label = 'x';").unwrap();
+    assert!(store.auth_entry_now(c.api_key.as_str()).unwrap().unwrap().is_some());
+    shell.execute_batch("ROLLBACK").unwrap();
+}
