@@ -117,6 +117,21 @@ impl AuthCache {
         self.cache.as_ref().and_then(|c| c.remove(api_key)).is_some()
     }
 
+    /// Drops the "unknown key" placeholder cached for `api_key`, if that is what is cached: its
+    /// registration made it a real credential. An entry for a real credential stays, so a busy
+    /// credential is not turned into a cache miss when the watcher sees its own registration.
+    pub fn invalidate_unknown(&self, api_key: &str) -> bool {
+        let Some(cache) = &self.cache else { return false };
+        let _guard = self.lock_inserts();
+        // A miss that read the database before the registration committed must not cache
+        // "unknown" afterwards.
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        match cache.get(api_key) {
+            Some(entry) if entry.secret_hash == self.dummy_hash => cache.remove(api_key).is_some(),
+            _ => false,
+        }
+    }
+
     /// Drops every cached credential; returns how many there were.
     pub fn invalidate_all(&self) -> u64 {
         let _guard = self.lock_inserts();
@@ -318,6 +333,34 @@ mod tests {
             queued: AtomicBool::new(false),
             written_ms: AtomicI64::new(i64::MIN),
         })
+    }
+
+    #[test]
+    fn a_registration_evicts_an_unknown_placeholder_but_not_a_real_credential() {
+        let cache = AuthCache::new(Duration::from_secs(60));
+        let epoch = cache.epoch.load(Ordering::SeqCst);
+        cache.insert_if_current(entry("real"), epoch);
+        let placeholder = Arc::new(CachedEntry {
+            api_key: "unknown".into(),
+            label: None,
+            secret_hash: cache.dummy_hash,
+            active: false,
+            last_used_ms: AtomicI64::new(0),
+            queued: AtomicBool::new(false),
+            written_ms: AtomicI64::new(i64::MIN),
+        });
+        let epoch = cache.epoch.load(Ordering::SeqCst);
+        cache.insert_if_current(placeholder, epoch);
+
+        assert!(!cache.invalidate_unknown("real"), "a cached credential survives its own registration event");
+        assert!(cache.lookup("real").is_some());
+        assert!(cache.invalidate_unknown("unknown"));
+        assert!(cache.lookup("unknown").is_none());
+        // A miss that read "unknown" before the registration committed does not put it back.
+        let epoch = cache.epoch.load(Ordering::SeqCst);
+        cache.invalidate_unknown("other");
+        cache.insert_if_current(entry("other"), epoch);
+        assert!(cache.lookup("other").is_none());
     }
 
     #[test]

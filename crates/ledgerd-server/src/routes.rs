@@ -102,7 +102,7 @@ async fn register_pair(
     match state.registrar.register(credential).await? {
         Ok(record) => {
             // A request that came before the registration may have cached the key as unknown.
-            state.auth.invalidate(record.api_key.as_str());
+            state.auth.invalidate_unknown(record.api_key.as_str());
             tracing::info!(api_key = %record.api_key, label = record.label.as_deref(), "credential registered");
             let location = HeaderValue::try_from(format!("/credentials/{}", record.api_key)).ok();
             let mut response = (StatusCode::CREATED, Json(record)).into_response();

@@ -238,7 +238,12 @@ impl Watcher {
     fn poll(&self, store: &dyn CredentialStore) -> Result<(), StoreError> {
         // A revocation evicts the active entry; a registration evicts an "unknown key" entry.
         for event in store.poll_changes()? {
-            if self.auth.invalidate(&event.api_key) {
+            let evicted = if event.action == "register" {
+                self.auth.invalidate_unknown(&event.api_key)
+            } else {
+                self.auth.invalidate(&event.api_key)
+            };
+            if evicted {
                 self.metrics.invalidated(InvalidationSource::Db, 1);
             }
             tracing::debug!(
