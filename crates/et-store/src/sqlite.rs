@@ -32,8 +32,10 @@ pub const USAGE_RESOLUTION_MS: i64 = 60_000;
 /// Pages the WAL may hold before a commit copies them back into the database file.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a write probe of an unwritable database waits for a lock (see `check_write`).
-const PROBE_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
+/// How long background writes (a probe of an unwritable database, `last_used_at` batches) wait
+/// for a lock: they must not hold the writer connection through the full busy timeout while API
+/// writes queue behind them (see `with_short_busy_timeout`).
+const SHORT_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 
 const RECORD_COLUMNS: &str = "api_key, label, active, created_at, revoked_at, revoked_by, last_used_at";
 
@@ -140,6 +142,17 @@ fn audit_event(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
 
 fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account { id: row.get(0)?, name: row.get(1)?, created_at: row.get(2)? })
+}
+
+/// Runs `work` on the writer with [`SHORT_BUSY_TIMEOUT`], then restores the normal one.
+fn with_short_busy_timeout<T>(
+    conn: &mut Connection,
+    work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.busy_timeout(SHORT_BUSY_TIMEOUT).map_err(map_err)?;
+    let result = work(conn);
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+    result
 }
 
 #[cfg(unix)]
@@ -455,10 +468,12 @@ impl CredentialStore for SqliteStore {
         if uses.is_empty() {
             return Ok(());
         }
-        let mut conn = lock(&self.writer);
-        let tx = conn.transaction().map_err(map_err)?;
-        {
-            let mut stmt = tx
+        // last_used_at is informational: under another process's lock the batch gives up quickly
+        // (StoreError::Busy) instead of holding the writer while API writes wait.
+        with_short_busy_timeout(&mut lock(&self.writer), |conn| {
+            let tx = conn.transaction().map_err(map_err)?;
+            {
+                let mut stmt = tx
                 .prepare_cached(
                     "UPDATE api_credential SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0, 'unixepoch')
                       WHERE api_key = ?1
@@ -466,11 +481,12 @@ impl CredentialStore for SqliteStore {
                              OR last_used_at <= strftime('%Y-%m-%dT%H:%M:%fZ', (?2 - ?3) / 1000.0, 'unixepoch'))",
                 )
                 .map_err(map_err)?;
-            for (key, millis) in uses {
-                stmt.execute(params![key, millis, USAGE_RESOLUTION_MS]).map_err(map_err)?;
+                for (key, millis) in uses {
+                    stmt.execute(params![key, millis, USAGE_RESOLUTION_MS]).map_err(map_err)?;
+                }
             }
-        }
-        tx.commit().map_err(map_err)
+            tx.commit().map_err(map_err)
+        })
     }
 
     fn poll_changes(&self) -> Result<Vec<AuditEvent>, StoreError> {
@@ -537,13 +553,9 @@ impl CredentialStore for SqliteStore {
     }
 
     fn check_write(&self) -> Result<(), StoreError> {
-        let mut conn = lock(&self.writer);
-        // A probe runs while the database is already known to be unwritable, so it must not hold
-        // the writer through the full busy timeout: requests waiting for the writer would queue
-        // behind a probe each second and never be answered. It gives up quickly instead; the next
-        // probe tries again.
-        conn.busy_timeout(PROBE_BUSY_TIMEOUT).map_err(map_err)?;
-        let probe = (|| {
+        // A probe runs while the database is already known to be unwritable and again a second
+        // later: it gives up quickly rather than make requests queue behind it.
+        with_short_busy_timeout(&mut lock(&self.writer), |conn| {
             // Emptying the WAL first makes the write below need fresh space in the file system, as
             // the writes that failed did (a WAL that restarts from its beginning reuses its old
             // space). A reader in the way only makes the probe weaker, not failed.
@@ -551,9 +563,7 @@ impl CredentialStore for SqliteStore {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
             tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}")).map_err(map_err)?;
             tx.commit().map_err(map_err)
-        })();
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
-        probe
+        })
     }
 
     fn create_account(&self, name: &str, created_by: &str) -> Result<Account, StoreError> {

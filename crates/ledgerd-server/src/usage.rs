@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use et_store::CredentialStore;
+use et_store::{CredentialStore, StoreError};
 
 use crate::auth::AuthCache;
 use crate::metrics::Metrics;
@@ -22,11 +22,21 @@ pub fn flush(store: &dyn CredentialStore, auth: &AuthCache, metrics: &Metrics, h
     if uses.is_empty() {
         return;
     }
-    if let Err(e) = store.record_usage(&uses) {
-        // last_used_at is informational; losing one batch is better than retrying into a sick database.
-        metrics.usage_flush_failed();
-        tracing::warn!("could not record last_used_at of {} credentials: {e}", uses.len());
-        watcher::write_failed(health, auth, metrics, &e);
+    match store.record_usage(&uses) {
+        Ok(()) => {}
+        // Another process holds the write lock: the batch gave up at once rather than make API
+        // writes wait. Contention is not a fault; each credential is queued again when next used a
+        // minute or more later (last_used_at is kept to the minute).
+        Err(StoreError::Busy) => {
+            metrics.usage_flush_failed();
+            tracing::debug!("last_used_at of {} credentials not recorded: the database is busy", uses.len());
+        }
+        Err(e) => {
+            // last_used_at is informational; losing one batch is better than retrying into a sick database.
+            metrics.usage_flush_failed();
+            tracing::warn!("could not record last_used_at of {} credentials: {e}", uses.len());
+            watcher::write_failed(health, auth, metrics, &e);
+        }
     }
 }
 
