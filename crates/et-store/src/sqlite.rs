@@ -144,6 +144,42 @@ fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account { id: row.get(0)?, name: row.get(1)?, created_at: row.get(2)? })
 }
 
+/// One page in rowid (registration) order: the rows after the one whose key is `after` (found
+/// with `cursor_sql`), at most `limit` of them by `page_sql` (which takes the rowid and a limit),
+/// and the key of the last row when more follow.
+fn keyset_page<T>(
+    conn: &Connection,
+    cursor_sql: &str,
+    page_sql: &str,
+    limit: u32,
+    after: Option<&str>,
+    row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    key_of: impl Fn(&T) -> String,
+) -> Result<(Vec<T>, Option<String>), StoreError> {
+    let after_rowid: i64 = match after {
+        None => 0,
+        Some(key) => conn
+            .prepare_cached(cursor_sql)
+            .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+            .map_err(map_err)?
+            .ok_or_else(|| StoreError::UnknownCursor(key.to_owned()))?,
+    };
+    let mut stmt = conn.prepare_cached(page_sql).map_err(map_err)?;
+    // One row more than asked says whether another page follows.
+    let mut rows: Vec<T> = stmt
+        .query_map(params![after_rowid, i64::from(limit) + 1], row)
+        .map_err(map_err)?
+        .collect::<Result<_, _>>()
+        .map_err(map_err)?;
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(key_of)
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
 /// Runs `work` on the writer with [`SHORT_BUSY_TIMEOUT`], then restores the normal one.
 fn with_short_busy_timeout<T>(
     conn: &mut Connection,
@@ -414,37 +450,20 @@ impl CredentialStore for SqliteStore {
         limit: u32,
         after: Option<&str>,
     ) -> Result<(Vec<CredentialRecord>, Option<String>), StoreError> {
-        let conn = self.reader();
-        let after_rowid: i64 = match after {
-            None => 0,
-            Some(key) => conn
-                .prepare_cached("SELECT rowid FROM api_credential WHERE api_key = ?1")
-                .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
-                .map_err(map_err)?
-                .ok_or_else(|| StoreError::UnknownCursor(key.to_owned()))?,
-        };
         let filter = match status {
             StatusFilter::Active => "active = 1 AND",
             StatusFilter::Revoked => "active = 0 AND",
             StatusFilter::All => "",
         };
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {RECORD_COLUMNS} FROM api_credential WHERE {filter} rowid > ?1 ORDER BY rowid LIMIT ?2"
-            ))
-            .map_err(map_err)?;
-        let mut rows: Vec<CredentialRecord> = stmt
-            .query_map(params![after_rowid, i64::from(limit) + 1], record)
-            .map_err(map_err)?
-            .collect::<Result<_, _>>()
-            .map_err(map_err)?;
-        let next = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| r.api_key.clone())
-        } else {
-            None
-        };
-        Ok((rows, next))
+        keyset_page(
+            &self.reader(),
+            "SELECT rowid FROM api_credential WHERE api_key = ?1",
+            &format!("SELECT {RECORD_COLUMNS} FROM api_credential WHERE {filter} rowid > ?1 ORDER BY rowid LIMIT ?2"),
+            limit,
+            after,
+            record,
+            |r| r.api_key.clone(),
+        )
     }
 
     fn revoke(&self, api_key: &str, by: &str, reason: Option<&str>) -> Result<CredentialRecord, StoreError> {
@@ -577,30 +596,15 @@ impl CredentialStore for SqliteStore {
     }
 
     fn list_accounts(&self, limit: u32, after: Option<&str>) -> Result<(Vec<Account>, Option<String>), StoreError> {
-        let conn = self.reader();
-        let after_rowid: i64 = match after {
-            None => 0,
-            Some(id) => conn
-                .prepare_cached("SELECT rowid FROM account WHERE id = ?1")
-                .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-                .map_err(map_err)?
-                .ok_or_else(|| StoreError::UnknownCursor(id.to_owned()))?,
-        };
-        let mut stmt = conn
-            .prepare_cached("SELECT id, name, created_at FROM account WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")
-            .map_err(map_err)?;
-        let mut rows: Vec<Account> = stmt
-            .query_map(params![after_rowid, i64::from(limit) + 1], account)
-            .map_err(map_err)?
-            .collect::<Result<_, _>>()
-            .map_err(map_err)?;
-        let next = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|a| a.id.clone())
-        } else {
-            None
-        };
-        Ok((rows, next))
+        keyset_page(
+            &self.reader(),
+            "SELECT rowid FROM account WHERE id = ?1",
+            "SELECT id, name, created_at FROM account WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+            limit,
+            after,
+            account,
+            |a| a.id.clone(),
+        )
     }
 
     fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
