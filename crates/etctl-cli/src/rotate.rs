@@ -138,37 +138,25 @@ pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
     // Step 2: prove the new credential authenticates.
     let new_credentials = Credentials { api_key: new_key.to_string(), api_secret: new_secret.clone() };
     let new_client = target.client_as(new_credentials)?;
-    match new_client.whoami() {
-        Ok(me) if me.api_key == new_key.as_str() => {}
-        Ok(me) => {
-            let failure = Failure::internal(format!(
-                "GET /whoami with the new credential answered {}, not {new_key}",
-                me.api_key
-            ));
-            return stop(
-                &rotation,
-                &new_secret,
-                format,
-                failure,
-                &format!(
-                    "the old credential {} is still active and in use; find out why, then revoke {new_key} with `etctl revoke {new_key} --yes`",
-                    old.api_key
-                ),
-            );
-        }
-        Err(e) => {
-            let failure = Failure::from_client(e, &format!("proving {new_key} authenticates"));
-            return stop(
-                &rotation,
-                &new_secret,
-                format,
-                failure,
-                &format!(
-                    "the old credential {} is still active and in use; find out why, then revoke {new_key} with `etctl revoke {new_key} --yes`",
-                    old.api_key
-                ),
-            );
-        }
+    let unproven = match new_client.whoami() {
+        Ok(me) if me.api_key == new_key.as_str() => None,
+        Ok(me) => Some(Failure::internal(format!(
+            "GET /whoami with the new credential answered {}, not {new_key}",
+            me.api_key
+        ))),
+        Err(e) => Some(Failure::from_client(e, &format!("proving {new_key} authenticates"))),
+    };
+    if let Some(failure) = unproven {
+        return stop(
+            &rotation,
+            &new_secret,
+            format,
+            failure,
+            &format!(
+                "the old credential {} is still active and in use; find out why, then revoke {new_key} with `etctl revoke {new_key} --yes`",
+                old.api_key
+            ),
+        );
     }
     rotation.steps.verified = true;
     note(&format!("2/4 {new_key} authenticates (GET /whoami)"));
