@@ -4,6 +4,7 @@
 mod common;
 mod interop;
 mod ledgerd;
+mod tls;
 
 // etctl: one module per workflow, and their shared helpers.
 mod etctl_api;

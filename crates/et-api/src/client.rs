@@ -68,6 +68,9 @@ impl Client {
                 detail: "it must start with http:// or https://".into(),
             });
         }
+        // reqwest is built without a TLS crypto provider of its own choosing; use ring's. Installing
+        // it twice (a second client) is harmless, hence the ignored result.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = Http::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""A TLS endpoint answering GET /whoami like ledgerd would behind a TLS-terminating proxy.
+
+  server.py CERT KEY   listens on 127.0.0.1:0 and prints the port on stdout
+"""
+import http.server
+import json
+import ssl
+import sys
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"api_key": self.headers.get("X-Api-Key"), "label": "through tls"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[1], sys.argv[2])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
