@@ -53,8 +53,9 @@ fi
 build=()
 [ "$profile" = release ] && build=(--release)
 cargo build --quiet "${build[@]}" --bin ledgerd --bin etctl
-bin="$PWD/target/$profile"
-reports="$PWD/target/schemathesis"
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+bin="$target/$profile"
+reports="$target/schemathesis"
 mkdir -p "$reports"
 
 work="$(mktemp -d)"
