@@ -1,5 +1,5 @@
-//! Authentication: the `X-Api-Key`/`X-Api-Secret` check behind every protected route, and the
-//! in-process cache that makes it cheap.
+//! Authentication: the `X-Api-Key`/`X-Api-Secret` check behind every protected route, through the
+//! credential cache ([`crate::cache`]).
 //!
 //! A cache hit costs a SHA-256 of the presented secret, one map lookup and a constant-time compare,
 //! all inline on the async thread. Only a miss goes to a blocking thread and the database. Revocations
@@ -7,169 +7,20 @@
 //! poll interval), and an invalidation epoch stops a miss that read the database before a revocation
 //! from putting the stale answer back afterwards.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use et_api::{HEADER_API_KEY, HEADER_API_SECRET};
 use et_core::{ApiKey, SecretHash};
-use et_store::USAGE_RESOLUTION_MS;
 
+use crate::cache::{AuthCache, CachedEntry};
 use crate::error::ApiError;
 use crate::metrics::{AuthOutcome, Metrics};
 use crate::ratelimit;
-use crate::server::AppState;
-
-/// Most credentials kept in the cache; beyond it the least useful are evicted (they are only
-/// re-read from the database, never refused). moka admits a new key only when it is used more
-/// than the one it would evict, so a flood of random unknown keys does not push out busy ones.
-/// An entry costs about 450 bytes with moka's bookkeeping: 50 000 of them about 23 MB, which keeps
-/// ledgerd under 100 MB with a million credentials in its database (BENCHMARKS.md, scale). A
-/// ledger whose busy set is larger pays a database read (a few µs) for the rest.
-const CACHE_CAPACITY: u64 = 50_000;
-
-/// A verified, active credential as the cache holds it.
-pub struct CachedEntry {
-    /// Shared with the cache's key: one allocation per entry, not two.
-    pub api_key: Arc<str>,
-    pub label: Option<Box<str>>,
-    secret_hash: SecretHash,
-    /// False for a revoked credential: cached so that it is refused without a database read.
-    active: bool,
-    /// Unix milliseconds of the latest authenticated use, 0 for none yet.
-    last_used_ms: AtomicI64,
-    /// Whether `last_used_ms` is waiting in the usage queue to be written.
-    queued: AtomicBool,
-    /// Unix milliseconds of the `last_used_at` the database holds (as far as this entry knows): a
-    /// use within [`USAGE_RESOLUTION_MS`] of it is not queued, since the store would not write it.
-    written_ms: AtomicI64,
-}
-
-impl std::fmt::Debug for CachedEntry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachedEntry").field("api_key", &self.api_key).finish_non_exhaustive()
-    }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-/// The credential cache, its invalidation epoch, and the queue of `last_used_at` updates.
-pub struct AuthCache {
-    cache: Option<moka::sync::Cache<Arc<str>, Arc<CachedEntry>>>,
-    /// Bumped by every invalidation; a miss caches its database answer only if no invalidation
-    /// happened since it started reading.
-    epoch: AtomicU64,
-    /// Taken by invalidations and by inserts after a miss, never by hits, so "check the epoch, then
-    /// insert" cannot interleave with "bump the epoch, then evict".
-    insert_lock: Mutex<()>,
-    /// The hash of unknown keys' entries: random, so no presented secret matches it.
-    dummy_hash: SecretHash,
-    /// Credentials used since the last flush (each at most once; see [`CachedEntry::queued`]).
-    used: Mutex<Vec<Arc<CachedEntry>>>,
-}
-
-impl std::fmt::Debug for AuthCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthCache").field("enabled", &self.cache.is_some()).finish_non_exhaustive()
-    }
-}
-
-impl AuthCache {
-    /// A cache whose entries live at most `ttl`; a zero `ttl` disables caching.
-    pub fn new(ttl: Duration) -> Self {
-        let cache = (!ttl.is_zero())
-            .then(|| moka::sync::Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(ttl).build());
-        AuthCache {
-            cache,
-            epoch: AtomicU64::new(0),
-            insert_lock: Mutex::new(()),
-            dummy_hash: SecretHash::of(&et_core::random_hex16()),
-            used: Mutex::new(Vec::new()),
-        }
-    }
-
-    fn lock_inserts(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.insert_lock.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn lookup(&self, api_key: &str) -> Option<Arc<CachedEntry>> {
-        self.cache.as_ref()?.get(api_key)
-    }
-
-    /// Caches `entry` unless an invalidation happened after `epoch` was read.
-    fn insert_if_current(&self, entry: Arc<CachedEntry>, epoch: u64) {
-        let Some(cache) = &self.cache else { return };
-        let _guard = self.lock_inserts();
-        if self.epoch.load(Ordering::SeqCst) == epoch {
-            cache.insert(entry.api_key.clone(), entry);
-        }
-    }
-
-    /// Drops one credential from the cache; true when it was cached.
-    pub fn invalidate(&self, api_key: &str) -> bool {
-        let _guard = self.lock_inserts();
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.cache.as_ref().and_then(|c| c.remove(api_key)).is_some()
-    }
-
-    /// Drops the "unknown key" placeholder cached for `api_key`, if that is what is cached: its
-    /// registration made it a real credential. An entry for a real credential stays, so a busy
-    /// credential is not turned into a cache miss when the watcher sees its own registration.
-    pub fn invalidate_unknown(&self, api_key: &str) -> bool {
-        let Some(cache) = &self.cache else { return false };
-        let _guard = self.lock_inserts();
-        // A miss that read the database before the registration committed must not cache
-        // "unknown" afterwards.
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        match cache.get(api_key) {
-            Some(entry) if entry.secret_hash == self.dummy_hash => cache.remove(api_key).is_some(),
-            _ => false,
-        }
-    }
-
-    /// Drops every cached credential; returns how many there were.
-    pub fn invalidate_all(&self) -> u64 {
-        let _guard = self.lock_inserts();
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        let Some(cache) = &self.cache else { return 0 };
-        let count = cache.entry_count();
-        cache.invalidate_all();
-        count
-    }
-
-    fn mark_used(&self, entry: &Arc<CachedEntry>) {
-        let now = now_ms();
-        entry.last_used_ms.store(now, Ordering::SeqCst);
-        if now.saturating_sub(entry.written_ms.load(Ordering::SeqCst)) < USAGE_RESOLUTION_MS {
-            return;
-        }
-        // Queue the entry once until the next flush; later uses only move the timestamp.
-        if !entry.queued.swap(true, Ordering::SeqCst) {
-            self.used.lock().unwrap_or_else(PoisonError::into_inner).push(entry.clone());
-        }
-    }
-
-    /// Takes the `(api_key, unix ms)` uses recorded since the last call.
-    pub fn take_usage(&self) -> Vec<(String, i64)> {
-        let entries = std::mem::take(&mut *self.used.lock().unwrap_or_else(PoisonError::into_inner));
-        entries
-            .into_iter()
-            .map(|entry| {
-                // Unqueue before reading the time: a use that lands in between queues the entry again.
-                entry.queued.store(false, Ordering::SeqCst);
-                let used = entry.last_used_ms.load(Ordering::SeqCst);
-                // Written now (or lost with its batch: last_used_at is informational).
-                entry.written_ms.fetch_max(used, Ordering::SeqCst);
-                (entry.api_key.to_string(), used)
-            })
-            .collect()
-    }
-}
+use crate::state::AppState;
 
 /// The authenticated credential of a request. Taking it as a handler argument is what makes a
 /// route require authentication.
@@ -317,90 +168,4 @@ fn admit(auth: &AuthCache, entry: Arc<CachedEntry>, presented: &SecretHash) -> R
     }
     auth.mark_used(&entry);
     Ok(entry)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(key: &str) -> Arc<CachedEntry> {
-        Arc::new(CachedEntry {
-            api_key: key.into(),
-            label: None,
-            secret_hash: SecretHash::of("s"),
-            active: true,
-            last_used_ms: AtomicI64::new(0),
-            queued: AtomicBool::new(false),
-            written_ms: AtomicI64::new(i64::MIN),
-        })
-    }
-
-    #[test]
-    fn a_registration_evicts_an_unknown_placeholder_but_not_a_real_credential() {
-        let cache = AuthCache::new(Duration::from_secs(60));
-        let epoch = cache.epoch.load(Ordering::SeqCst);
-        cache.insert_if_current(entry("real"), epoch);
-        let placeholder = Arc::new(CachedEntry {
-            api_key: "unknown".into(),
-            label: None,
-            secret_hash: cache.dummy_hash,
-            active: false,
-            last_used_ms: AtomicI64::new(0),
-            queued: AtomicBool::new(false),
-            written_ms: AtomicI64::new(i64::MIN),
-        });
-        let epoch = cache.epoch.load(Ordering::SeqCst);
-        cache.insert_if_current(placeholder, epoch);
-
-        assert!(!cache.invalidate_unknown("real"), "a cached credential survives its own registration event");
-        assert!(cache.lookup("real").is_some());
-        assert!(cache.invalidate_unknown("unknown"));
-        assert!(cache.lookup("unknown").is_none());
-        // A miss that read "unknown" before the registration committed does not put it back.
-        let epoch = cache.epoch.load(Ordering::SeqCst);
-        cache.invalidate_unknown("other");
-        cache.insert_if_current(entry("other"), epoch);
-        assert!(cache.lookup("other").is_none());
-    }
-
-    #[test]
-    fn a_miss_that_raced_an_invalidation_is_not_cached() {
-        let cache = AuthCache::new(Duration::from_secs(60));
-        let epoch = cache.epoch.load(Ordering::SeqCst);
-        cache.invalidate("k");
-        cache.insert_if_current(entry("k"), epoch);
-        assert!(cache.lookup("k").is_none());
-
-        let epoch = cache.epoch.load(Ordering::SeqCst);
-        cache.insert_if_current(entry("k"), epoch);
-        assert!(cache.lookup("k").is_some());
-        assert!(cache.invalidate("k"));
-        assert!(cache.lookup("k").is_none());
-    }
-
-    #[test]
-    fn usage_is_queued_once_per_flush_and_keeps_the_latest_time() {
-        let cache = AuthCache::new(Duration::from_secs(60));
-        let e = entry("k");
-        cache.mark_used(&e);
-        cache.mark_used(&e);
-        let uses = cache.take_usage();
-        assert_eq!(uses.len(), 1);
-        assert!(uses[0].1 > 0);
-        assert!(cache.take_usage().is_empty());
-        // Within the minute of the time just written, a use is not worth writing again...
-        cache.mark_used(&e);
-        assert!(cache.take_usage().is_empty());
-        // ...a minute later it is.
-        e.written_ms.fetch_sub(USAGE_RESOLUTION_MS, Ordering::SeqCst);
-        cache.mark_used(&e);
-        assert_eq!(cache.take_usage().len(), 1);
-    }
-
-    #[test]
-    fn a_zero_ttl_caches_nothing() {
-        let cache = AuthCache::new(Duration::ZERO);
-        cache.insert_if_current(entry("k"), 0);
-        assert!(cache.lookup("k").is_none());
-    }
 }

@@ -2,11 +2,13 @@
 //! [`server::launch_with_tcp_listener`] for tests and embedding, [`command`] for generated docs.
 
 mod auth;
+mod cache;
 pub mod config;
 mod dev;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod health;
 mod input;
 pub mod metrics;
 mod openapi;
@@ -15,6 +17,7 @@ mod registrar;
 mod routes;
 pub mod server;
 mod slot;
+mod state;
 mod usage;
 mod watcher;
 
@@ -28,7 +31,8 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 pub use config::{Config, LogFormat, Settings, command};
-pub use server::{AppState, Shared, app, launch_with_tcp_listener};
+pub use server::{app, launch_with_tcp_listener};
+pub use state::{AppState, Shared};
 
 /// Runs ledgerd with the process's arguments and environment.
 pub fn main() -> ExitCode {

@@ -18,7 +18,7 @@ use crate::input::{
 };
 use crate::metrics::InvalidationSource;
 use crate::ratelimit::{self, PeerIp};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// A write that failed: reported to the health flag (a full disk makes the ledger fail closed), and
 /// answered 500.

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::config::Settings;
-use crate::server::{AppState, Shared, app, route_table};
+use crate::server::{app, route_table};
+use crate::state::{AppState, Shared};
 
 const MASTER: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 

@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use et_store::{CredentialStore, StoreError};
 
-use crate::auth::AuthCache;
+use crate::cache::AuthCache;
+use crate::health::DbHealth;
 use crate::metrics::Metrics;
 use crate::slot::StoreSlot;
-use crate::watcher::{self, Background, DbHealth, tick};
+use crate::watcher::{self, Background, tick};
 
 /// How often used credentials get their `last_used_at` written.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(2);

@@ -4,7 +4,7 @@
 //! query per request.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use et_store::{CredentialStore, StoreError};
 
-use crate::auth::AuthCache;
+use crate::cache::AuthCache;
+use crate::health::{DbHealth, FAULTY, HEALTHY, REPLACED, UNWRITABLE};
 use crate::metrics::{InvalidationSource, Metrics};
 use crate::slot::{Detached, StoreSlot};
 
@@ -20,47 +21,6 @@ use crate::slot::{Detached, StoreSlot};
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How often a healthy database is proven to answer (an unhealthy one is retried every poll).
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
-
-const HEALTHY: u8 = 0;
-/// Reads fail (locked, corrupt, unreadable): retried every poll.
-const FAULTY: u8 = 1;
-/// The file was deleted or replaced: the old one is closed and the path is watched for a ledger
-/// database to reopen.
-const REPLACED: u8 = 2;
-/// Reads work but a write failed (a full disk, a write lock held past the busy timeout): probed
-/// once a second with a write.
-const UNWRITABLE: u8 = 3;
-
-/// Whether the database is usable, as last seen by the watcher (or by a write that failed).
-#[derive(Debug)]
-pub struct DbHealth(AtomicU8);
-
-impl Default for DbHealth {
-    fn default() -> Self {
-        DbHealth(AtomicU8::new(HEALTHY))
-    }
-}
-
-impl DbHealth {
-    pub fn is_healthy(&self) -> bool {
-        self.0.load(Ordering::SeqCst) == HEALTHY
-    }
-
-    /// Whether authentication must fail without asking the database: its file is gone (what the
-    /// server could read is not what operators revoke in), or writes fail (a revocation could not
-    /// be recorded, so none is promised: fail closed, as a server that cannot audit refuses to serve).
-    pub fn fails_closed(&self) -> bool {
-        matches!(self.0.load(Ordering::SeqCst), REPLACED | UNWRITABLE)
-    }
-
-    fn get(&self) -> u8 {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    fn set(&self, state: u8) -> u8 {
-        self.0.swap(state, Ordering::SeqCst)
-    }
-}
 
 /// Reports a write that failed: a healthy database becomes unwritable until the watcher's probe
 /// write succeeds. That includes a lock held past the busy timeout (5 s): another process keeping
