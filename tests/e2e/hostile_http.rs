@@ -690,7 +690,8 @@ fn hostile_requests_get_a_json_error_echo_nothing_and_change_nothing() {
 }
 
 /// The abuse limits: failed authentications and registrations per client address, 429
-/// RATE_LIMITED with Retry-After past them; cached good credentials unaffected; `off` disables.
+/// RATE_LIMITED with Retry-After past them; good credentials and valid pairs unaffected; `off`
+/// disables.
 #[test]
 fn rate_limits_answer_429_with_retry_after() {
     let env =
@@ -711,10 +712,9 @@ fn rate_limits_answer_429_with_retry_after() {
     assert_eq!(limited.json()["code"], "RATE_LIMITED");
     assert_eq!(limited.header("retry-after"), Some("12"), "5 a minute: one every 12 s");
     assert_no_leak("429", &limited.text(), &secrets);
-    // A cached credential with the right secret never touches the limiter...
+    // A correct credential is never refused, cached or not.
     assert_eq!(call(&ledger, "GET", "/whoami", &auth(&operator), b"").status, 200);
-    // ...but an uncached one from a limited address is not looked up.
-    assert_eq!(call(&ledger, "GET", "/whoami", &auth(&spare), b"").status, 429);
+    assert_eq!(call(&ledger, "GET", "/whoami", &auth(&spare), b"").status, 200);
     // Wrong secrets for the cached credential are failures too.
     let wrong = (operator.0.clone(), stranger.1.clone());
     assert_eq!(call(&ledger, "GET", "/whoami", &auth(&wrong), b"").status, 429);
@@ -725,15 +725,17 @@ fn rate_limits_answer_429_with_retry_after() {
     for _ in 0..10 {
         assert_eq!(call(&ledger, "POST", "/credentials", &json_type, body(&ledger.mint()).as_bytes()).status, 201);
     }
-    // ...refused ones do: three pairs minted for another instance are 403, and past the limit the
-    // address is refused whatever it sends, a valid pair included, until its bucket refills.
+    // ...refused ones do: three pairs minted for another instance are 403, and past the limit
+    // further refusals are 429 until the bucket refills (a valid pair is still registered).
     for _ in 0..3 {
         let foreign = mint_for("another-instance");
         assert_eq!(call(&ledger, "POST", "/credentials", &json_type, body(&foreign).as_bytes()).status, 403);
     }
-    let r = call(&ledger, "POST", "/credentials", &json_type, body(&ledger.mint()).as_bytes());
+    let foreign = mint_for("another-instance");
+    let r = call(&ledger, "POST", "/credentials", &json_type, body(&foreign).as_bytes());
     assert_eq!((r.status, r.json()["code"].as_str()), (429, Some("RATE_LIMITED")), "{}", r.text());
     assert_eq!(r.header("retry-after"), Some("20"));
+    assert_eq!(call(&ledger, "POST", "/credentials", &json_type, body(&ledger.mint()).as_bytes()).status, 201);
     let metrics = call(&ledger, "GET", "/metrics", &[], b"").text();
     assert!(metrics.contains(r#"status="429""#), "{metrics}");
 
@@ -747,4 +749,42 @@ fn rate_limits_answer_429_with_retry_after() {
     let env = vec![("LEDGERD_AUTH_FAILURE_LIMIT".into(), "off".into())];
     let ledger = Ledger::start_with(LedgerOptions { env, ..Default::default() });
     assert!((0..100).all(|_| call(&ledger, "GET", "/whoami", &auth(&stranger), b"").status == 401));
+}
+
+/// Issue 11, item 6: only failures are limited. After more failures from 127.0.0.1 than the limit
+/// allows, a correct credential that is not cached (cache off) still gets 200 and a valid pair
+/// still gets 201, while failures from that address go on being answered 429.
+#[test]
+fn a_correct_credential_or_a_valid_pair_is_never_refused_by_a_limiter() {
+    let env = vec![("LEDGERD_AUTH_CACHE_TTL".into(), "0".into())];
+    let ledger = Ledger::start_with(LedgerOptions { env, ..Default::default() });
+    let operator = ledger.register(Some("operator"));
+    let stranger = ledger.mint();
+    let failures: Vec<u16> = (0..65).map(|_| call(&ledger, "GET", "/whoami", &auth(&stranger), b"").status).collect();
+    assert_eq!(failures.last(), Some(&429), "the 61st failure onwards is limited: {failures:?}");
+    // Cache off: every authentication reads the database, the correct one included.
+    for _ in 0..3 {
+        let r = call(&ledger, "GET", "/whoami", &auth(&operator), b"");
+        assert_eq!(r.status, 200, "a correct credential was refused after failures from its address: {}", r.text());
+    }
+    // A fresh credential registered after the failures authenticates too.
+    let fresh = ledger.register(Some("fresh"));
+    assert_eq!(call(&ledger, "GET", "/whoami", &auth(&fresh), b"").status, 200);
+    // Failures stay limited.
+    assert_eq!(call(&ledger, "GET", "/whoami", &auth(&stranger), b"").status, 429);
+
+    let body = |p: &(String, String)| json!({"api_key": p.0, "api_secret": p.1}).to_string();
+    let json_type = [("Content-Type", "application/json")];
+    let junk: Vec<u16> = (0..62)
+        .map(|_| {
+            call(&ledger, "POST", "/credentials", &json_type, body(&mint_for("another-instance")).as_bytes()).status
+        })
+        .collect();
+    assert_eq!(junk.last(), Some(&429), "the 61st refused registration onwards is limited: {junk:?}");
+    for _ in 0..3 {
+        let r = call(&ledger, "POST", "/credentials", &json_type, body(&ledger.mint()).as_bytes());
+        assert_eq!(r.status, 201, "a valid registration was refused after junk from its address: {}", r.text());
+    }
+    let r = call(&ledger, "POST", "/credentials", &json_type, body(&mint_for("another-instance")).as_bytes());
+    assert_eq!(r.status, 429, "{}", r.text());
 }

@@ -47,10 +47,10 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let peer = ratelimit::peer_ip(&parts.extensions);
-        let result = match authenticate(state, &parts.headers, peer).await {
+        let result = match authenticate(state, &parts.headers).await {
             // Only a failure touches the limiter: a 401 is spent from this client's bucket, and
-            // once it is empty the refusal is a 429 (the credential is not looked at any more on a
-            // cache miss either; see `authenticate`).
+            // once it is empty the refusal is a 429. A correct credential is never refused, cached
+            // or not: looking it up costs a point read, which refusing would not save.
             Err(e) if e.code == et_api::ErrorCode::Unauthorized => {
                 Err(ratelimit::spend(state.auth_limit.as_ref(), peer, "failed authentications").err().unwrap_or(e))
             }
@@ -83,11 +83,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     value.to_str().ok()
 }
 
-async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: Option<std::net::IpAddr>,
-) -> Result<Arc<CachedEntry>, ApiError> {
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<CachedEntry>, ApiError> {
     let (Some(api_key), Some(secret)) = (header(headers, HEADER_API_KEY), header(headers, HEADER_API_SECRET)) else {
         return Err(ApiError::unauthorized());
     };
@@ -109,9 +105,6 @@ async fn authenticate(
         // takes no writes (no revocation could be recorded): refuse, never 401.
         return Err(ApiError::internal("the database file is gone or takes no writes; see the earlier error"));
     }
-
-    // A client that has used up its failed authentications does not get a database read.
-    ratelimit::check(state.auth_limit.as_ref(), peer, "failed authentications")?;
     metrics.cache_miss();
     // Read the epoch before the database: an invalidation after this point prevents caching.
     let epoch = auth.epoch.load(Ordering::SeqCst);

@@ -71,9 +71,10 @@ pub struct Config {
     pub auth_cache_ttl: u64,
 
     /// Failed authentications allowed per client IP address (an IPv6 client: its /64) per minute:
-    /// a burst of this many, then one every 60/N seconds; past it 429 RATE_LIMITED with
-    /// Retry-After. A cache hit with the right secret never counts. 0 or `off` disables it. Behind a
-    /// reverse proxy every client shares the proxy's address (X-Forwarded-For is not trusted).
+    /// a burst of this many, then one every 60/N seconds; past it further failures are answered
+    /// 429 RATE_LIMITED with Retry-After. A correct credential is never refused. 0 or `off` disables
+    /// it. Behind a reverse proxy every client shares the proxy's address (X-Forwarded-For is not
+    /// trusted).
     #[arg(
         long,
         env = "LEDGERD_AUTH_FAILURE_LIMIT",
@@ -85,8 +86,8 @@ pub struct Config {
 
     /// Refused registrations (POST /credentials answered 4xx: malformed, not derived for this
     /// instance, duplicate) allowed per client IP address per minute, as a burst of this many then
-    /// one every 60/N seconds; past it every registration from that address is 429 RATE_LIMITED
-    /// until the bucket refills. Successful registrations never count. 0 or `off` disables it.
+    /// one every 60/N seconds; past it further refusals are answered 429 RATE_LIMITED until the
+    /// bucket refills. A valid pair is always registered. 0 or `off` disables it.
     #[arg(
         long,
         env = "LEDGERD_REGISTRATION_LIMIT",

@@ -34,7 +34,7 @@ fn ok(description: &str, schema: &str) -> Value {
 
 fn rate_limited(what: &str) -> Value {
     json!({
-        "description": format!("Too many {what} from this client address (LEDGERD_*_LIMIT); retry after Retry-After seconds."),
+        "description": format!("Too many {what} from this client address (LEDGERD_*_LIMIT): this failure is answered 429 instead; a correct credential or valid pair is never refused. Retry after Retry-After seconds."),
         "headers": { "Retry-After": {
             "description": "Seconds to wait before trying again.",
             "required": true,

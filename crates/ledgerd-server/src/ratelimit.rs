@@ -1,13 +1,15 @@
-//! Per-client rate limits: on failed authentications and on registrations, keyed by the peer's IP
-//! address (an IPv6 client by its /64, which is what one host usually gets).
+//! Per-client rate limits: on failed authentications and on refused registrations, keyed by the
+//! peer's IP address (an IPv6 client by its /64, which is what one host usually gets).
 //!
 //! A token bucket per client: it holds up to `per_minute` tokens and refills at `per_minute / 60`
-//! a second. Only the slow paths touch it (a failed authentication, a cache miss of a client that
-//! is already limited, a registration); a cache hit with the right secret never does, so a busy
-//! ledger pays nothing for it.
+//! a second. Only failures spend a token, and only a failure is ever refused: once its client's
+//! bucket is empty a failure is answered 429 instead of 401/4xx. A correct credential or a valid
+//! pair is never refused (it costs a hash and a point read, which a limiter could not save), so
+//! clients sharing an address with an attacker (behind one proxy, one NAT) are not locked out,
+//! and a cache hit never touches the limiter at all.
 //!
-//! Behind a reverse proxy every client has the proxy's address and shares one bucket: raise the
-//! limits or turn them off (`0`/`off`) and limit at the proxy. `X-Forwarded-For` is not trusted.
+//! Behind a reverse proxy every client has the proxy's address and shares one bucket.
+//! `X-Forwarded-For` is not trusted.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -21,7 +23,8 @@ use axum::http::request::Parts;
 use crate::error::ApiError;
 
 /// Most clients tracked at once; past it, buckets that have refilled are forgotten first, and if
-/// none has, new clients go untracked until some do (the limiter never grows without bound).
+/// none has, new clients share one overflow bucket until some have: the table never grows without
+/// bound, and no client is ever "not limited" because of it.
 const MAX_CLIENTS: usize = 65_536;
 
 /// One limit (say, failed authentications) for every client.
@@ -34,6 +37,9 @@ pub struct RateLimiter {
 #[derive(Debug)]
 struct Buckets {
     map: HashMap<IpAddr, Bucket>,
+    /// Shared by the clients that found the table full. Only failures spend from it, so sharing
+    /// it costs the clients behind it nothing but the 401s that become 429s.
+    overflow: Bucket,
     /// When a full map may next be swept (so a flood of new addresses cannot make every insert a scan).
     next_sweep: Instant,
 }
@@ -81,18 +87,16 @@ pub fn spend(limiter: Option<&RateLimiter>, ip: Option<IpAddr>, what: &str) -> R
     limiter.take(ip, Instant::now()).map_err(|wait| ApiError::rate_limited(what, wait))
 }
 
-/// The 429 to answer if `ip` has no token of `limiter` left, without spending one.
-pub fn check(limiter: Option<&RateLimiter>, ip: Option<IpAddr>, what: &str) -> Result<(), ApiError> {
-    let (Some(limiter), Some(ip)) = (limiter, ip) else { return Ok(()) };
-    limiter.check(ip, Instant::now()).map_err(|wait| ApiError::rate_limited(what, wait))
-}
-
 impl RateLimiter {
     /// A limiter of `per_minute` events per client; `None` when the limit is off (0).
     pub fn new(per_minute: u32) -> Option<Self> {
         (per_minute > 0).then(|| RateLimiter {
             per_minute,
-            buckets: Mutex::new(Buckets { map: HashMap::new(), next_sweep: Instant::now() }),
+            buckets: Mutex::new(Buckets {
+                map: HashMap::new(),
+                overflow: Bucket { tokens: f64::from(per_minute), at: Instant::now() },
+                next_sweep: Instant::now(),
+            }),
         })
     }
 
@@ -110,35 +114,22 @@ impl RateLimiter {
         Duration::from_secs(((1.0 - tokens) / self.rate()).ceil().max(1.0) as u64)
     }
 
-    /// Whether `ip` may go on, without spending anything: `Err(wait)` while its bucket is empty.
-    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
-        let buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        match buckets.map.get(&client(ip)) {
-            Some(bucket) => {
-                let tokens = self.refilled(*bucket, now);
-                if tokens >= 1.0 { Ok(()) } else { Err(self.wait(tokens)) }
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Spends one token of `ip`: `Err(wait)` when it has none left.
+    /// Spends one token of `ip` for a failure: `Err(wait)` when it had none left.
     pub fn take(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
         let key = client(ip);
         let full = f64::from(self.per_minute);
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if !buckets.map.contains_key(&key) && buckets.map.len() >= MAX_CLIENTS {
-            if now < buckets.next_sweep {
-                return Ok(());
-            }
+        let buckets = &mut *buckets;
+        if !buckets.map.contains_key(&key) && buckets.map.len() >= MAX_CLIENTS && now >= buckets.next_sweep {
             let rate = self.rate();
             buckets.map.retain(|_, b| b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < full);
             buckets.next_sweep = now + Duration::from_secs(1);
-            if buckets.map.len() >= MAX_CLIENTS {
-                return Ok(());
-            }
         }
-        let bucket = buckets.map.entry(key).or_insert(Bucket { tokens: full, at: now });
+        let bucket = if buckets.map.contains_key(&key) || buckets.map.len() < MAX_CLIENTS {
+            buckets.map.entry(key).or_insert(Bucket { tokens: full, at: now })
+        } else {
+            &mut buckets.overflow
+        };
         let tokens = self.refilled(*bucket, now);
         if tokens >= 1.0 {
             *bucket = Bucket { tokens: tokens - 1.0, at: now };
@@ -163,15 +154,13 @@ mod tests {
         let limiter = RateLimiter::new(6).unwrap(); // one token every 10 s
         let t0 = Instant::now();
         for _ in 0..6 {
-            assert!(limiter.check(ip("10.0.0.1"), t0).is_ok());
             assert!(limiter.take(ip("10.0.0.1"), t0).is_ok());
         }
         assert_eq!(limiter.take(ip("10.0.0.1"), t0), Err(Duration::from_secs(10)));
-        assert_eq!(limiter.check(ip("10.0.0.1"), t0), Err(Duration::from_secs(10)));
         // Other clients are not affected.
         assert!(limiter.take(ip("10.0.0.2"), t0).is_ok());
         // After 4 s, 6 s are left to wait; after 10 s one more event is allowed.
-        assert_eq!(limiter.check(ip("10.0.0.1"), t0 + Duration::from_secs(4)), Err(Duration::from_secs(6)));
+        assert_eq!(limiter.take(ip("10.0.0.1"), t0 + Duration::from_secs(4)), Err(Duration::from_secs(6)));
         assert!(limiter.take(ip("10.0.0.1"), t0 + Duration::from_secs(10)).is_ok());
         assert!(limiter.take(ip("10.0.0.1"), t0 + Duration::from_secs(10)).is_err());
     }
@@ -190,6 +179,21 @@ mod tests {
     #[test]
     fn zero_is_off() {
         assert!(RateLimiter::new(0).is_none());
+    }
+
+    #[test]
+    fn a_full_table_never_fails_open() {
+        let limiter = RateLimiter::new(5).unwrap();
+        let t0 = Instant::now();
+        // 70 000 distinct addresses, each failing once: none has refilled, nothing can be swept.
+        for i in 0..70_000u32 {
+            let _ = limiter.take(IpAddr::V4((0x0a00_0000 + i).into()), t0);
+        }
+        assert!(limiter.buckets.lock().unwrap().map.len() <= MAX_CLIENTS);
+        // A new address that keeps failing is still limited.
+        let newcomer = ip("198.51.100.9");
+        let refused = (0..10).filter(|_| limiter.take(newcomer, t0).is_err()).count();
+        assert!(refused >= 5, "a new address past a full table was not limited ({refused} of 10 refused)");
     }
 
     #[test]

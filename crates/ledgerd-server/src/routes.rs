@@ -70,11 +70,10 @@ pub async fn register(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    // Only refused registrations spend from the client's bucket: a valid pair can only come from
-    // the vendor, so a provisioning script registering hundreds is never slowed down, while a
-    // client guessing or replaying pairs is. Once its bucket is empty it is refused up front.
+    // Only refused registrations spend from the client's bucket, and only a refusal becomes a 429
+    // once it is empty: a valid pair can only come from the vendor, so it is registered whoever
+    // shares its address (a provisioning script, a proxy) and however much junk came from there.
     const WHAT: &str = "refused registrations";
-    ratelimit::check(state.register_limit.as_ref(), peer, WHAT)?;
     match register_pair(&state, headers, body).await {
         Err(e) if e.code.status() < 500 => {
             Err(ratelimit::spend(state.register_limit.as_ref(), peer, WHAT).err().unwrap_or(e))
