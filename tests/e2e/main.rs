@@ -20,6 +20,7 @@ mod hostile_cli;
 // Reliability (issue 5): hostile HTTP, races, crashes, database faults, secret hygiene, limits.
 mod crash;
 mod db_faults;
+mod hand_sql;
 mod hostile_http;
 mod races;
 mod secrets;

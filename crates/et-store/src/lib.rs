@@ -55,7 +55,9 @@ pub struct NewCredential {
 /// What authentication needs to know of a credential.
 #[derive(Debug, Clone)]
 pub struct AuthEntry {
-    pub secret_hash: SecretHash,
+    /// `None` when the stored hash is not 64 lowercase hex digits (it got past the schema, e.g.
+    /// with its trigger dropped): no secret matches such a credential, not even an empty one.
+    pub secret_hash: Option<SecretHash>,
     pub active: bool,
     pub label: Option<String>,
     /// `last_used_at` as unix milliseconds, so a use within [`USAGE_RESOLUTION_MS`] of it need not

@@ -21,7 +21,12 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 const APPLICATION_ID: i64 = 0x4C44_4744;
 
 /// Migration `n` (1-based) brings the schema from version `n - 1` to `n`. Never edit a released one.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_initial.sql"), include_str!("../migrations/0002_refuse_bypasses.sql")];
+
+/// How trigger `api_credential_key_is_new` (migration 2) begins its refusal: a duplicate
+/// registration, answered like the primary key's own conflict.
+const DUPLICATE_KEY_REFUSAL: &str = "the api_key is already registered";
 
 const READERS: usize = 4;
 /// `last_used_at` is rewritten only when a use is this much later than the stored time. Each write
@@ -77,6 +82,30 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a connection leaves no half-done transaction behind (SQLite rolls
     // back uncommitted work), so the connection is still safe to use.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether `error` is an insert refused because its api_key is already registered: the primary
+/// key's conflict, or (first, since BEFORE INSERT triggers run before conflicts are resolved) the
+/// trigger that refuses an existing key to every form of INSERT, REPLACE and UPSERT included.
+fn is_duplicate_key(error: &rusqlite::Error) -> bool {
+    match error {
+        rusqlite::Error::SqliteFailure(e, message) => {
+            e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                || (e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER
+                    && message.as_deref().is_some_and(|m| m.starts_with(DUPLICATE_KEY_REFUSAL)))
+        }
+        _ => false,
+    }
+}
+
+/// The stored hash, if it is what the schema allows: 64 lowercase hex digits in a text value.
+/// Anything else (a BLOB, uppercase, 64 `x`) matches no secret.
+fn stored_hash(value: rusqlite::types::ValueRef<'_>) -> Option<SecretHash> {
+    let rusqlite::types::ValueRef::Text(text) = value else { return None };
+    if text.len() != 64 || !text.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    SecretHash::from_hex(std::str::from_utf8(text).ok()?).ok()
 }
 
 fn map_err(error: rusqlite::Error) -> StoreError {
@@ -331,23 +360,16 @@ impl SqliteStore {
             .map_err(map_err)?;
         let row = stmt
             .query_row([api_key], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                ))
+                Ok(AuthEntry {
+                    secret_hash: stored_hash(r.get_ref(0)?),
+                    active: r.get::<_, i64>(1)? == 1,
+                    label: r.get(2)?,
+                    last_used_ms: r.get(3)?,
+                })
             })
             .optional()
             .map_err(map_err)?;
-        match row {
-            None => Ok(None),
-            Some((hash, active, label, last_used_ms)) => {
-                // A hash edited by hand into something that is not 64 hex digits matches nothing.
-                let secret_hash = SecretHash::from_hex(&hash).unwrap_or_else(|_| SecretHash::of(""));
-                Ok(Some(AuthEntry { secret_hash, active: active == 1, label, last_used_ms }))
-            }
-        }
+        Ok(row)
     }
 
     fn get_with(conn: &Connection, api_key: &str) -> Result<Option<CredentialRecord>, StoreError> {
@@ -373,11 +395,7 @@ impl CredentialStore for SqliteStore {
         );
         match result {
             Ok(rec) => Ok(rec),
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
-            {
-                Err(StoreError::Duplicate)
-            }
+            Err(e) if is_duplicate_key(&e) => Err(StoreError::Duplicate),
             Err(e) => Err(map_err(e)),
         }
     }
@@ -409,11 +427,7 @@ impl CredentialStore for SqliteStore {
                 match inserted {
                     Ok(rec) => results.push(Ok(rec)),
                     // A constraint failure undoes only its own statement; the transaction goes on.
-                    Err(rusqlite::Error::SqliteFailure(e, _))
-                        if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
-                    {
-                        results.push(Err(StoreError::Duplicate))
-                    }
+                    Err(e) if is_duplicate_key(&e) => results.push(Err(StoreError::Duplicate)),
                     // Anything else may have rolled the whole transaction back: fail them all
                     // (dropping `tx` rolls back whatever is left).
                     Err(e) => return all_fail(&e),

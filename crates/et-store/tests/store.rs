@@ -47,7 +47,7 @@ fn the_stored_hash_is_the_spec_hash_and_never_the_secret() {
         .unwrap();
     assert_eq!(stored, "684973506859df19ac316208329d03b18da03ecbd11ef2db0561ac72602000c0");
     let entry = store.auth_entry(key.as_str()).unwrap().unwrap();
-    assert!(entry.secret_hash.ct_matches(&SecretHash::of(secret.expose())));
+    assert!(entry.secret_hash.unwrap().ct_matches(&SecretHash::of(secret.expose())));
     assert!(entry.active);
 }
 
@@ -238,11 +238,179 @@ fn auth_entry_now_answers_like_auth_entry_without_waiting() {
     let c = new_credential(Some("inline"));
     store.register(&c).unwrap();
     let now = store.auth_entry_now(c.api_key.as_str()).expect("a free connection answers at once").unwrap().unwrap();
-    assert!(now.active && now.secret_hash.ct_matches(&c.secret_hash) && now.last_used_ms.is_none());
+    assert!(now.active && now.secret_hash.unwrap().ct_matches(&c.secret_hash) && now.last_used_ms.is_none());
     assert!(store.auth_entry_now(ApiKey::generate().as_str()).unwrap().unwrap().is_none());
     // While another connection holds the write lock, a read still answers (WAL) without waiting.
     let shell = shell(&store);
     shell.execute_batch("BEGIN IMMEDIATE; UPDATE api_credential SET label = 'x';").unwrap();
     assert!(store.auth_entry_now(c.api_key.as_str()).unwrap().unwrap().is_some());
     shell.execute_batch("ROLLBACK").unwrap();
+}
+
+/// The committed schema-1 database (tests/fixtures/README.md), copied: the fixture is never opened
+/// in place.
+fn schema1_copy(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let copy = dir.path().join("schema1.db");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/schema1.db"), &copy).unwrap();
+    copy
+}
+
+const FIXTURE_REVOKED: &str = "ak_94b3bd8fdf23655904324a904fef8dd335533340";
+const FIXTURE_ACTIVE: &str = "ak_f3efb879d21be336049d8c60fe0d14bdf05a8f8f";
+
+/// Runs `sql` from another connection and returns SQLite's refusal (panics if it was accepted).
+#[track_caller]
+fn refused(sh: &Connection, sql: &str) -> String {
+    match sh.execute_batch(sql) {
+        Ok(()) => panic!("accepted: {sql}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_schema_1_database_is_migrated_keeping_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = schema1_copy(&dir);
+    let store = SqliteStore::open(&path, OpenMode::MustExist).unwrap();
+    let sh = shell(&store);
+    let version: i64 = sh.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 2);
+    let (all, _) = store.list(StatusFilter::All, 10, None).unwrap();
+    let labels: Vec<(Option<&str>, bool)> = all.iter().map(|r| (r.label.as_deref(), r.active)).collect();
+    assert_eq!(labels, [(Some("ops"), true), (Some("billing"), true), (Some("monitoring"), false), (None, true)]);
+    let audit = store.audit(None, 10).unwrap();
+    assert_eq!(audit.len(), 5, "{audit:?}");
+    assert_eq!((audit[0].action.as_str(), audit[0].api_key.as_str()), ("revoke", FIXTURE_REVOKED));
+    assert_eq!(store.list_accounts(10, None).unwrap().0[0].name, "acme");
+    assert!(store.auth_entry(FIXTURE_ACTIVE).unwrap().unwrap().secret_hash.is_some());
+    // Migration 2's rules hold on the migrated file.
+    let err = refused(
+        &sh,
+        &format!(
+            "INSERT OR REPLACE INTO api_credential (api_key, api_secret_hash, active) \
+             SELECT api_key, api_secret_hash, 1 FROM api_credential WHERE api_key = '{FIXTURE_REVOKED}'"
+        ),
+    );
+    assert!(err.contains("already registered"), "{err}");
+}
+
+#[test]
+fn migration_2_revokes_a_stored_hash_no_secret_can_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = schema1_copy(&dir);
+    // Schema 1 checked only the length: 64 `x`, and 64 uppercase hex digits, got in by hand.
+    let malformed = ["ak_00000000000000000000000000000000000000a1", "ak_00000000000000000000000000000000000000a2"];
+    let sh = Connection::open(&path).unwrap();
+    sh.execute(
+        "INSERT INTO api_credential (api_key, api_secret_hash) VALUES (?1, ?2), (?3, ?4)",
+        [malformed[0], &"x".repeat(64), malformed[1], &"AB".repeat(32)],
+    )
+    .unwrap();
+    drop(sh);
+    let store = SqliteStore::open(&path, OpenMode::MustExist).unwrap();
+    for key in malformed {
+        let rec = store.get(key).unwrap().unwrap();
+        assert!(!rec.active, "{key}");
+        assert_eq!(rec.revoked_by.as_deref(), Some("migration-2"));
+        let entry = store.auth_entry(key).unwrap().unwrap();
+        assert!(entry.secret_hash.is_none() && !entry.active);
+        let audit = store.audit(Some(key), 1).unwrap();
+        assert_eq!((audit[0].action.as_str(), audit[0].actor.as_str()), ("revoke", "migration-2"));
+        assert!(audit[0].reason.as_deref().unwrap().contains("64 lowercase hex"));
+    }
+    assert!(store.get(FIXTURE_ACTIVE).unwrap().unwrap().active, "well-formed credentials are untouched");
+}
+
+#[test]
+fn a_malformed_hash_that_slipped_past_the_schema_matches_nothing() {
+    let (_dir, store) = fresh();
+    let sh = shell(&store);
+    let err = refused(
+        &sh,
+        &format!(
+            "INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{}', '{}')",
+            ApiKey::generate(),
+            "x".repeat(64)
+        ),
+    );
+    assert!(err.contains("64 lowercase hex"), "{err}");
+    // With the trigger dropped by hand, whatever got in reads as "no hash": not the hash of "".
+    sh.execute_batch("DROP TRIGGER api_credential_hash_is_hex").unwrap();
+    for bad in ["x".repeat(64), "AB".repeat(32), SecretHash::of("").to_hex().to_uppercase()] {
+        let key = ApiKey::generate();
+        sh.execute("INSERT INTO api_credential (api_key, api_secret_hash) VALUES (?1, ?2)", [key.as_str(), &bad])
+            .unwrap();
+        let entry = store.auth_entry(key.as_str()).unwrap().unwrap();
+        assert!(entry.active && entry.secret_hash.is_none(), "{bad}");
+    }
+    let key = ApiKey::generate();
+    sh.execute(
+        "INSERT INTO api_credential (api_key, api_secret_hash) VALUES (?1, ?2)",
+        rusqlite::params![key.as_str(), vec![b'a'; 64]],
+    )
+    .unwrap();
+    assert!(store.auth_entry(key.as_str()).unwrap().unwrap().secret_hash.is_none(), "a BLOB is no hash");
+}
+
+#[test]
+fn every_replace_upsert_and_explicit_id_is_refused() {
+    let (_dir, store) = fresh();
+    let keep = new_credential(Some("keep"));
+    let revoked = new_credential(Some("revoked"));
+    store.register(&keep).unwrap();
+    store.register(&revoked).unwrap();
+    store.revoke(revoked.api_key.as_str(), "ak_operator", None).unwrap();
+    let (r, k) = (revoked.api_key.as_str(), keep.api_key.as_str());
+    let other = ApiKey::generate();
+    let hash = "a".repeat(64);
+    let snapshot = |sh: &Connection| -> String {
+        sh.query_row(
+            "SELECT group_concat(x, ';') FROM (SELECT rowid || ',' || api_key || ',' || api_secret_hash || ',' || active AS x \
+               FROM api_credential UNION ALL SELECT id || ',' || api_key || ',' || action || ',' || actor FROM credential_audit)",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap()
+    };
+    let sh = shell(&store);
+    let before = snapshot(&sh);
+    let attempts = [
+        format!("INSERT OR REPLACE INTO api_credential (api_key, api_secret_hash, active) SELECT api_key, api_secret_hash, 1 FROM api_credential WHERE api_key = '{r}'"),
+        format!("REPLACE INTO api_credential (api_key, api_secret_hash) VALUES ('{r}', '{hash}')"),
+        format!("INSERT OR REPLACE INTO api_credential (rowid, api_key, api_secret_hash) VALUES ((SELECT rowid FROM api_credential WHERE api_key = '{r}'), '{other}', '{hash}')"),
+        format!("INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{r}', '{hash}') ON CONFLICT DO UPDATE SET active = 1"),
+        format!("INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{k}', '{hash}') ON CONFLICT (api_key) DO UPDATE SET api_secret_hash = excluded.api_secret_hash"),
+        format!("INSERT OR IGNORE INTO api_credential (api_key, api_secret_hash) VALUES ('{r}', '{hash}')"),
+        format!("UPDATE OR REPLACE api_credential SET rowid = (SELECT rowid FROM api_credential WHERE api_key = '{r}') WHERE api_key = '{k}'"),
+        format!("UPDATE OR REPLACE api_credential SET api_key = '{r}' WHERE api_key = '{k}'"),
+        format!("UPDATE api_credential SET rowid = rowid + 100 WHERE api_key = '{r}'"),
+        format!("UPDATE api_credential SET api_secret_hash = '{hash}' WHERE api_key = '{k}'"),
+        format!("UPDATE api_credential SET active = 1 WHERE api_key = '{r}'"),
+        format!("PRAGMA ignore_check_constraints = ON; UPDATE api_credential SET active = 2 WHERE api_key = '{k}'"),
+        format!("PRAGMA ignore_check_constraints = ON; INSERT INTO api_credential (api_key, api_secret_hash, active) VALUES ('{other}', '{hash}', 2)"),
+        format!("PRAGMA ignore_check_constraints = ON; INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{other}', 'short')"),
+        format!("INSERT INTO api_credential (rowid, api_key, api_secret_hash) VALUES (-1, '{other}', '{hash}')"),
+        format!("DELETE FROM api_credential WHERE api_key = '{r}'"),
+        "REPLACE INTO credential_audit (id, api_key, action, actor) VALUES (1, 'x', 'register', 'x')".to_owned(),
+        "INSERT INTO credential_audit (id, api_key, action, actor) VALUES (9223372036854775807, 'x', 'revoke', 'x')".to_owned(),
+        "INSERT INTO credential_audit (id, api_key, action, actor) VALUES (-1, 'x', 'revoke', 'x')".to_owned(),
+        "UPDATE credential_audit SET actor = 'x' WHERE id = 1".to_owned(),
+        "UPDATE credential_audit SET id = 100 WHERE id = 1".to_owned(),
+        "DELETE FROM credential_audit WHERE id = 1".to_owned(),
+        "PRAGMA recursive_triggers = ON; REPLACE INTO credential_audit (id, api_key, action, actor) VALUES (1, 'x', 'register', 'x')".to_owned(),
+    ];
+    for sql in &attempts {
+        refused(&sh, sql);
+        sh.execute_batch("PRAGMA ignore_check_constraints = OFF; PRAGMA recursive_triggers = OFF").unwrap();
+        assert_eq!(snapshot(&sh), before, "changed by {sql}");
+    }
+    // What stays allowed: a registration, a revocation, a label, a hand-made audit note.
+    sh.execute("INSERT INTO api_credential (api_key, api_secret_hash) VALUES (?1, ?2)", [other.as_str(), &hash])
+        .unwrap();
+    sh.execute("UPDATE api_credential SET active = 0, label = 'gone' WHERE api_key = ?1", [k]).unwrap();
+    sh.execute("INSERT INTO credential_audit (api_key, action, actor) VALUES ('x', 'revoke', 'note')", []).unwrap();
+    assert!(!store.auth_entry(k).unwrap().unwrap().active);
+    assert!(matches!(store.register(&revoked), Err(StoreError::Duplicate)));
+    let answers = store.register_many(&[new_credential(None), keep.clone()]);
+    assert!(answers[0].is_ok() && matches!(answers[1], Err(StoreError::Duplicate)));
 }

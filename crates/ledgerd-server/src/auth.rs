@@ -126,9 +126,16 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
     // another process when the watcher sees the audit row.
     let entry = Arc::new(match found {
         Some(found) => CachedEntry {
+            secret_hash: found.secret_hash.unwrap_or_else(|| {
+                tracing::warn!(
+                    api_key = %key,
+                    "the stored api_secret_hash of this credential is not 64 lowercase hex digits, so no secret \
+                     matches it; revoke it and register a new credential"
+                );
+                auth.dummy_hash
+            }),
             api_key: key.into(),
             label: found.label.map(Into::into),
-            secret_hash: found.secret_hash,
             active: found.active,
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),

@@ -1,0 +1,234 @@
+//! Hand-made SQL against a ledger database, in the real `sqlite3` shell: every way around the
+//! revocation rules is refused by the database itself (schema 2), and a schema-1 database from
+//! the field is migrated with its credentials intact.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use et_core::{ApiKey, InstanceId};
+
+use crate::common::{Ledger, LedgerOptions, instance_key_hex, master};
+use crate::hostile_http::{auth, call};
+
+/// `sqlite3 DB SQL`: whether it succeeded, and what it said on stderr.
+pub fn sqlite3(db: &Path, sql: &str) -> (bool, String) {
+    let out = Command::new("sqlite3").arg("-cmd").arg(".timeout 5000").arg(db).arg(sql).output().expect("run sqlite3");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// `sqlite3 DB SQL` that must succeed; returns its stdout.
+pub fn sqlite3_ok(db: &Path, sql: &str) -> String {
+    let out = Command::new("sqlite3").arg("-cmd").arg(".timeout 5000").arg(db).arg(sql).output().expect("run sqlite3");
+    assert!(out.status.success(), "sqlite3 refused {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn options(db: &Path, env: &[(&str, &str)]) -> LedgerOptions {
+    let mut all = vec![("LEDGERD_AUTH_FAILURE_LIMIT".to_owned(), "off".to_owned())];
+    all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    LedgerOptions { env: all, db: Some(db.to_path_buf()) }
+}
+
+fn whoami(ledger: &Ledger, pair: &(String, String)) -> u16 {
+    call(ledger, "GET", "/whoami", &auth(pair), b"").status
+}
+
+/// Everything the credential table and the audit trail hold, as the shell prints it (but
+/// `last_used_at`, which the uses between attempts move).
+fn everything(db: &Path) -> String {
+    sqlite3_ok(
+        db,
+        "SELECT rowid, api_key, api_secret_hash, label, active, created_at, revoked_at, revoked_by, revoke_reason \
+           FROM api_credential ORDER BY rowid; SELECT * FROM credential_audit ORDER BY id; \
+         SELECT * FROM sqlite_sequence",
+    )
+}
+
+/// A database file in a directory of its own, so ledgerd can be restarted on it.
+fn db_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    (dir, db)
+}
+
+#[test]
+fn every_hand_made_bypass_is_refused_and_a_restart_still_refuses_the_revoked_key() {
+    let (_dir, db) = db_dir();
+    let mut ledger = Ledger::start_with(options(&db, &[]));
+    let operator = ledger.register(Some("operator"));
+    let revoked = ledger.register(Some("revoked"));
+    let r = call(&ledger, "DELETE", &format!("/credentials/{}", revoked.0), &auth(&operator), b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(whoami(&ledger, &revoked), 401);
+    let (rk, ok) = (revoked.0.as_str(), operator.0.as_str());
+    let fresh = ledger.mint().0;
+    let hash = "a".repeat(64);
+    let before = everything(&db);
+
+    // The issue's reproduction first, then every other way found to write a row back or rewrite one.
+    let attempts = [
+        format!(
+            "INSERT OR REPLACE INTO api_credential (api_key, api_secret_hash, active) \
+             SELECT api_key, api_secret_hash, 1 FROM api_credential WHERE api_key = '{rk}'"
+        ),
+        format!(
+            "REPLACE INTO api_credential (api_key, api_secret_hash, label) \
+             SELECT api_key, api_secret_hash, label FROM api_credential WHERE api_key = '{rk}'"
+        ),
+        // REPLACE through an explicit rowid that belongs to the revoked credential: deletes it, so
+        // its key could be registered again.
+        format!(
+            "INSERT OR REPLACE INTO api_credential (rowid, api_key, api_secret_hash) \
+             VALUES ((SELECT rowid FROM api_credential WHERE api_key = '{rk}'), '{fresh}', '{hash}')"
+        ),
+        format!(
+            "INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{rk}', '{hash}') ON CONFLICT DO UPDATE SET active = 1"
+        ),
+        format!(
+            "INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{ok}', '{hash}') \
+             ON CONFLICT (api_key) DO UPDATE SET api_secret_hash = excluded.api_secret_hash"
+        ),
+        format!("INSERT OR IGNORE INTO api_credential (api_key, api_secret_hash) VALUES ('{rk}', '{hash}')"),
+        format!(
+            "UPDATE OR REPLACE api_credential SET rowid = (SELECT rowid FROM api_credential WHERE api_key = '{rk}') \
+             WHERE api_key = '{ok}'"
+        ),
+        format!("UPDATE OR REPLACE api_credential SET api_key = '{rk}' WHERE api_key = '{ok}'"),
+        format!("UPDATE api_credential SET rowid = rowid + 1000 WHERE api_key = '{rk}'"),
+        format!(
+            "UPDATE api_credential SET api_secret_hash = (SELECT api_secret_hash FROM api_credential WHERE api_key = '{ok}') WHERE api_key = '{rk}'"
+        ),
+        format!("UPDATE api_credential SET active = 1 WHERE api_key = '{rk}'"),
+        format!("PRAGMA ignore_check_constraints = ON; UPDATE api_credential SET active = 2 WHERE api_key = '{ok}'"),
+        format!(
+            "PRAGMA ignore_check_constraints = ON; \
+             INSERT INTO api_credential (api_key, api_secret_hash, active) VALUES ('{fresh}', '{hash}', 2)"
+        ),
+        format!("INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{fresh}', '{}')", "x".repeat(64)),
+        format!("INSERT INTO api_credential (rowid, api_key, api_secret_hash) VALUES (-1, '{fresh}', '{hash}')"),
+        format!("DELETE FROM api_credential WHERE api_key = '{rk}'"),
+        format!("PRAGMA recursive_triggers = ON; DELETE FROM api_credential WHERE api_key = '{rk}'"),
+        // The audit trail: rewritten through an existing id, or its AUTOINCREMENT exhausted.
+        format!("REPLACE INTO credential_audit (id, api_key, action, actor) VALUES (1, '{rk}', 'register', 'nobody')"),
+        format!(
+            "INSERT INTO credential_audit (id, api_key, action, actor) \
+             VALUES (9223372036854775807, '{rk}', 'register', 'nobody')"
+        ),
+        format!("INSERT INTO credential_audit (id, api_key, action, actor) VALUES (-1, '{rk}', 'register', 'nobody')"),
+        "UPDATE credential_audit SET actor = 'nobody' WHERE id = 1".to_owned(),
+        "UPDATE credential_audit SET id = id + 1000".to_owned(),
+        "DELETE FROM credential_audit".to_owned(),
+    ];
+    for sql in &attempts {
+        let (accepted, said) = sqlite3(&db, sql);
+        assert!(!accepted, "the database accepted {sql}");
+        assert!(said.contains("Error"), "{sql}: {said}");
+        assert_eq!(everything(&db), before, "changed by {sql}");
+        // The issue's check: a restart reads everything afresh, and the revoked key stays refused.
+        assert!(ledger.terminate().success());
+        ledger = Ledger::start_with(options(&db, &[]));
+        assert_eq!(whoami(&ledger, &revoked), 401, "after {sql}");
+        assert_eq!(whoami(&ledger, &operator), 200, "after {sql}");
+    }
+
+    // The API still answers a duplicate 409, now that a trigger refuses it before the primary key.
+    let body = serde_json::json!({"api_key": revoked.0, "api_secret": revoked.1}).to_string();
+    let r = call(&ledger, "POST", "/credentials", &[("Content-Type", "application/json")], body.as_bytes());
+    assert_eq!((r.status, r.json()["code"].as_str()), (409, Some("DUPLICATE_API_KEY")), "{}", r.text());
+}
+
+#[test]
+fn a_malformed_stored_hash_matches_no_secret_not_even_an_empty_one() {
+    let (_dir, db) = db_dir();
+    let ledger = Ledger::start_with(options(&db, &[]));
+    let pair = ledger.mint();
+    let insert =
+        format!("INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{}', '{}')", pair.0, "x".repeat(64));
+    let (accepted, said) = sqlite3(&db, &insert);
+    assert!(!accepted && said.contains("64 lowercase hex"), "{said}");
+
+    // Past the schema anyway (its trigger dropped by hand): read as no hash, not the hash of "".
+    sqlite3_ok(&db, &format!("DROP TRIGGER IF EXISTS api_credential_hash_is_hex; {insert}"));
+    let empty = [("X-Api-Key", pair.0.as_str()), ("X-Api-Secret", "")];
+    let r = call(&ledger, "GET", "/whoami", &empty, b"");
+    assert_eq!(r.status, 401, "an empty secret authenticated a malformed hash: {}", r.text());
+    assert_eq!(call(&ledger, "GET", "/whoami", &auth(&pair), b"").status, 401);
+    let logs = ledger.logs();
+    assert!(
+        logs.lines().any(|l| l.contains("not 64 lowercase hex") && l.contains(&pair.0) && l.contains("WARN")),
+        "no warning naming the key:\n{logs}"
+    );
+    assert!(!logs.contains(&pair.1[3..]));
+}
+
+/// A copy of the committed schema-1 database (tests/fixtures/README.md); the fixture itself is
+/// never opened.
+fn schema1_copy(dir: &Path) -> PathBuf {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1.db");
+    let copy = dir.join("ledger.db");
+    std::fs::copy(&fixture, &copy).expect("tests/fixtures/schema1.db is committed");
+    copy
+}
+
+/// The pair of a fixture credential: its secret derives from the SPEC test master key.
+fn fixture_pair(api_key: &str) -> (String, String) {
+    let instance = master().instance_key(&InstanceId::parse("fixture-v1").unwrap());
+    let secret = instance.secret_for(&ApiKey::parse(api_key).unwrap());
+    (api_key.to_owned(), secret.expose().to_owned())
+}
+
+#[test]
+fn a_schema_1_database_is_migrated_and_its_credentials_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = schema1_copy(dir.path());
+    let key = instance_key_hex("fixture-v1");
+    let env = [("LEDGERD_INSTANCE_ID", "fixture-v1"), ("LEDGERD_INSTANCE_KEY", key.as_str())];
+    let before_rows = sqlite3_ok(&db, "SELECT * FROM api_credential ORDER BY rowid; SELECT * FROM account");
+    let before_audit = sqlite3_ok(&db, "SELECT * FROM credential_audit ORDER BY id");
+
+    let ledger = Ledger::start_with(options(&db, &env));
+    assert_eq!(sqlite3_ok(&db, "PRAGMA user_version").trim(), "2");
+    let ops = fixture_pair("ak_d54d3d1a0943bce1b72a846e3071ed3952afa561");
+    let billing = fixture_pair("ak_f3efb879d21be336049d8c60fe0d14bdf05a8f8f");
+    let monitoring = fixture_pair("ak_94b3bd8fdf23655904324a904fef8dd335533340");
+    let unlabelled = fixture_pair("ak_694350c9f26c27972c42adebcc41712a17c2e8e9");
+    for pair in [&ops, &billing, &unlabelled] {
+        assert_eq!(whoami(&ledger, pair), 200, "{} no longer authenticates", pair.0);
+    }
+    assert_eq!(whoami(&ledger, &monitoring), 401, "the revoked credential came back");
+    let r = call(&ledger, "GET", "/credentials?status=all", &auth(&ops), b"");
+    let listed = r.json();
+    let labels: Vec<(Option<&str>, bool)> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["label"].as_str(), c["active"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(labels, [(Some("ops"), true), (Some("billing"), true), (Some("monitoring"), false), (None, true)]);
+    let r = call(&ledger, "GET", "/accounts", &auth(&ops), b"");
+    assert_eq!(r.json()["data"][0]["name"], "acme", "{}", r.text());
+    assert!(ledger.terminate().success());
+
+    // Every row as it was (the uses just made are minutes from the fixture's last_used_at, so the
+    // rows below are compared without it); the audit trail gained nothing but nothing was lost.
+    let after_rows = sqlite3_ok(&db, "SELECT * FROM api_credential ORDER BY rowid; SELECT * FROM account");
+    let strip = |text: &str| -> String {
+        text.lines().map(|l| l.split('|').take(8).collect::<Vec<_>>().join("|")).collect::<Vec<_>>().join("\n")
+    };
+    assert_eq!(strip(&after_rows), strip(&before_rows));
+    assert_eq!(sqlite3_ok(&db, "SELECT * FROM credential_audit ORDER BY id"), before_audit);
+
+    // Restarted on the migrated file: the same answers.
+    let ledger = Ledger::start_with(options(&db, &env));
+    assert_eq!(whoami(&ledger, &monitoring), 401);
+    assert_eq!(whoami(&ledger, &billing), 200);
+    let (accepted, _) = sqlite3(
+        &db,
+        &format!(
+            "INSERT OR REPLACE INTO api_credential (api_key, api_secret_hash, active) \
+             SELECT api_key, api_secret_hash, 1 FROM api_credential WHERE api_key = '{}'",
+            monitoring.0
+        ),
+    );
+    assert!(!accepted, "the migrated database accepted the issue's REPLACE");
+}
