@@ -24,3 +24,4 @@ mod hand_sql;
 mod hostile_http;
 mod races;
 mod secrets;
+mod single_owner;

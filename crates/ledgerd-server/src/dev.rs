@@ -12,6 +12,8 @@ use crate::config::Settings;
 
 /// The directory dev mode works in, relative to the working directory.
 pub const DEV_DIR: &str = ".ledgerd-dev";
+/// The database file of a dev ledger, in [`DEV_DIR`].
+pub const DEV_DB: &str = "ledger.db";
 /// The instance id of a dev ledger.
 pub const DEV_INSTANCE: &str = "dev";
 
@@ -23,18 +25,38 @@ pub struct DevLedger {
     pub api_secret: ApiSecret,
 }
 
-/// Wipes and recreates `dir` with a new vendor key, database and first credential.
-pub fn prepare(dir: &Path) -> Result<DevLedger, String> {
+/// Creates `dir` when missing; refuses anything there that is not a plain directory.
+pub fn create_dir(dir: &Path) -> Result<(), String> {
     let shown = dir.display();
-    if dir.symlink_metadata().is_ok() {
-        if !dir.is_dir() || dir.is_symlink() {
-            return Err(format!("{shown} exists and is not a directory; move it away or run ledgerd --dev elsewhere"));
-        }
-        std::fs::remove_dir_all(dir)
-            .map_err(|e| format!("cannot wipe {shown}: {e}; remove it by hand or run ledgerd --dev elsewhere"))?;
+    if dir.symlink_metadata().is_ok() && (!dir.is_dir() || dir.is_symlink()) {
+        return Err(format!("{shown} exists and is not a directory; move it away or run ledgerd --dev elsewhere"));
     }
     std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create {shown}: {e}; run ledgerd --dev in a directory you may write to"))?;
+        .map_err(|e| format!("cannot create {shown}: {e}; run ledgerd --dev in a directory you may write to"))
+}
+
+/// Wipes `dir` (but for the lock file, which the caller holds: see `dblock`) and fills it with a
+/// new vendor key, database and first credential.
+pub fn prepare(dir: &Path) -> Result<DevLedger, String> {
+    let shown = dir.display();
+    create_dir(dir)?;
+    let lock_name = format!("{DEV_DB}.lock");
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {shown}: {e}"))?;
+        if entry.file_name() == lock_name.as_str() {
+            continue;
+        }
+        let path = entry.path();
+        let removed = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.map_err(|e| {
+            format!("cannot wipe {}: {e}; remove {shown} by hand or run ledgerd --dev elsewhere", path.display())
+        })?;
+    }
     let dir = std::fs::canonicalize(dir).map_err(|e| format!("cannot resolve {shown}: {e}"))?;
 
     let master = MasterKey::generate();
@@ -44,7 +66,7 @@ pub fn prepare(dir: &Path) -> Result<DevLedger, String> {
 
     let instance = InstanceId::parse(DEV_INSTANCE).expect("`dev` is a valid instance id");
     let instance_key = master.instance_key(&instance);
-    let db = dir.join("ledger.db");
+    let db = dir.join(DEV_DB);
     let store = SqliteStore::open(&db, OpenMode::CreateIfMissing)
         .map_err(|e| format!("cannot create the dev database {}: {e}", db.display()))?;
     let api_key = ApiKey::generate();

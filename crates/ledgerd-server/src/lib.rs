@@ -4,6 +4,7 @@
 mod auth;
 mod cache;
 pub mod config;
+mod dblock;
 mod dev;
 mod error;
 #[doc(hidden)]
@@ -79,6 +80,8 @@ async fn run(config: Config) -> Result<(), String> {
         return run_dev(config).await;
     }
     let settings = config.settings().map_err(|e| e.to_string())?;
+    // Held until the process ends: one ledgerd per database.
+    let _lock = dblock::acquire(&settings.db, "set LEDGERD_DB (or --db) to another file")?;
     let listener = bind(&config.listen).await?;
     server::launch_with_tcp_listener(settings, listener, shutdown_signal()).await.map_err(|e| e.to_string())
 }
@@ -96,9 +99,14 @@ async fn run_dev(config: Config) -> Result<(), String> {
     if !ignored.is_empty() {
         tracing::warn!("dev mode ignores {}; it makes its own instance and database", ignored.join(", "));
     }
+    // The lock is taken before anything in the directory is wiped, so a second `ledgerd --dev` in
+    // the same directory refuses without touching the running one's files; it is held until the
+    // process ends.
+    let dir = std::path::PathBuf::from(dev::DEV_DIR);
+    dev::create_dir(&dir)?;
+    let _lock = dblock::acquire(&dir.join(dev::DEV_DB), "run ledgerd --dev in another directory")?;
     let listener = bind(&config.listen).await?;
     let addr = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
-    let dir = std::path::PathBuf::from(dev::DEV_DIR);
     let ledger = tokio::task::spawn_blocking(move || dev::prepare(&dir)).await.map_err(|e| e.to_string())??;
     tracing::warn!(
         "dev mode: {} was wiped and recreated with a throwaway vendor key, instance `dev` and its database; \
