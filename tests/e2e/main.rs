@@ -21,6 +21,7 @@ mod hostile_cli;
 mod crash;
 mod db_faults;
 mod hand_sql;
+mod hardening;
 mod hostile_http;
 mod races;
 mod secrets;

@@ -9,6 +9,7 @@ mod dev;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod harden;
 mod health;
 mod input;
 pub mod metrics;
@@ -37,6 +38,10 @@ pub use state::{AppState, Shared};
 
 /// Runs ledgerd with the process's arguments and environment.
 pub fn main() -> ExitCode {
+    // Before anything reads the instance key: a core dump would hold it.
+    if let Err(message) = harden::disable_core_dumps() {
+        return fail(&message);
+    }
     let config = Config::parse();
     init_logging(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
