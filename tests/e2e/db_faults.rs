@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::common::{Ledger, LedgerOptions, time_until};
+use crate::hand_sql::{sqlite3, sqlite3_ok};
 use crate::hostile_http::{Raw, assert_no_leak, auth, call};
 
 fn options(db: Option<PathBuf>) -> LedgerOptions {
@@ -248,4 +249,43 @@ fn a_database_replaced_by_a_copy_is_served_from_the_copy() {
     assert_eq!(whoami(&ledger, &kept).status, 200);
     let conn = rusqlite::Connection::open(&ledger.db).unwrap();
     assert_eq!(conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
+}
+
+#[test]
+fn a_ledger_that_cannot_record_a_revocation_fails_closed() {
+    let ledger = Ledger::start_with(options(None));
+    let cached = ledger.register(Some("cached"));
+    let uncached = ledger.register(Some("uncached"));
+    assert_eq!(whoami(&ledger, &cached).status, 200);
+    let revoke = format!("UPDATE api_credential SET active = 0 WHERE api_key = '{}'", uncached.0);
+
+    // The audit AUTOINCREMENT pushed to its maximum where no trigger can see it: every revocation
+    // (API, etctl db, sqlite3) would fail, so the ledger stops authenticating before one is tried.
+    sqlite3_ok(&ledger.db, "UPDATE sqlite_sequence SET seq = 9223372036854775807 WHERE name = 'credential_audit'");
+    assert_fails_closed(&ledger, &[&cached, &uncached], "audit AUTOINCREMENT exhausted");
+    let r = call(&ledger, "DELETE", &format!("/credentials/{}", uncached.0), &auth(&cached), b"");
+    assert_internal(&r, "a revocation with the audit AUTOINCREMENT exhausted");
+    let (accepted, said) = sqlite3(&ledger.db, &revoke);
+    assert!(!accepted, "the shell recorded a revocation with no audit id left: {said}");
+    assert!(ledger.logs().contains("a revocation cannot be recorded"), "{}", ledger.logs());
+    sqlite3_ok(
+        &ledger.db,
+        "UPDATE sqlite_sequence SET seq = (SELECT max(id) FROM credential_audit) WHERE name = 'credential_audit'",
+    );
+    assert_recovers(&ledger, &[&cached, &uncached], "audit AUTOINCREMENT restored");
+
+    // A trigger added by hand that silently ignores every revocation.
+    sqlite3_ok(
+        &ledger.db,
+        "CREATE TRIGGER ignore_revocations BEFORE UPDATE OF active ON api_credential BEGIN SELECT RAISE(IGNORE); END",
+    );
+    assert_fails_closed(&ledger, &[&cached, &uncached], "revocations ignored by a trigger");
+    sqlite3_ok(&ledger.db, "DROP TRIGGER ignore_revocations");
+    assert_recovers(&ledger, &[&cached, &uncached], "the trigger dropped");
+
+    // Recovered for real: a revocation is recorded and refused at once.
+    let r = call(&ledger, "DELETE", &format!("/credentials/{}", uncached.0), &auth(&cached), b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(whoami(&ledger, &uncached).status, 401);
+    assert!(!ledger.logs().contains("panicked"));
 }

@@ -35,6 +35,11 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot open the database {path}: {detail}")]
     Open { path: String, detail: String },
+    #[error(
+        "a revocation cannot be recorded ({detail}); look for a trigger that refuses or ignores it, or an audit \
+         AUTOINCREMENT at its maximum (SELECT seq FROM sqlite_sequence)"
+    )]
+    RevocationBlocked { detail: String },
 }
 
 impl StoreError {
@@ -141,8 +146,18 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// Proves the database answers a read of the credential table.
     fn check(&self) -> Result<(), StoreError>;
 
-    /// Proves the database takes a write that needs new space (after a write failed, to tell when
-    /// it works again). Costly: only for a database already known to be failing.
+    /// Proves a revocation could be recorded now: makes the writes a revocation makes (its update,
+    /// the audit row) in a transaction that is rolled back, so nothing changes. A trigger added by
+    /// hand that refuses or ignores revocations, or an exhausted audit AUTOINCREMENT, is
+    /// [`StoreError::RevocationBlocked`]; [`StoreError::Busy`] (another process holds the write
+    /// lock) proves nothing either way. Cheap: no commit, no fsync.
+    fn check_revocable(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Proves the database takes a write that needs new space, and that a revocation could be
+    /// recorded ([`check_revocable`](Self::check_revocable)): after a write failed, to tell when
+    /// it works again. Costly: only for a database already known to be failing.
     fn check_write(&self) -> Result<(), StoreError> {
         Ok(())
     }

@@ -42,6 +42,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// writes queue behind them (see `with_short_busy_timeout`).
 const SHORT_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 
+/// The one statement that revokes: through the API, `etctl db`, and the write probe.
+const REVOKE_SQL: &str =
+    "UPDATE api_credential SET active = 0, revoked_by = ?2, revoke_reason = ?3 WHERE api_key = ?1 AND active = 1";
+
 const RECORD_COLUMNS: &str = "api_key, label, active, created_at, revoked_at, revoked_by, last_used_at";
 
 /// Whether opening may create the database.
@@ -218,6 +222,37 @@ fn with_short_busy_timeout<T>(
     let result = work(conn);
     conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
     result
+}
+
+/// [`CredentialStore::check_revocable`] on the writer: revokes one active credential (any: it is
+/// rolled back) and appends an audit row by hand, then rolls both back.
+fn probe_revocation(conn: &mut Connection) -> Result<(), StoreError> {
+    let blocked = |e: rusqlite::Error| match map_err(e) {
+        StoreError::Busy => StoreError::Busy,
+        other => StoreError::RevocationBlocked { detail: other.to_string() },
+    };
+    // Dropped without a commit, the transaction rolls back: nothing is written, nothing synced.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
+    let active: Option<String> = tx
+        .prepare_cached("SELECT api_key FROM api_credential WHERE active = 1 LIMIT 1")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+        .map_err(blocked)?;
+    if let Some(key) = active {
+        let changed = tx
+            .prepare_cached(REVOKE_SQL)
+            .and_then(|mut s| s.execute(params![key, "ledgerd", "write probe, rolled back"]))
+            .map_err(blocked)?;
+        if changed != 1 {
+            return Err(StoreError::RevocationBlocked { detail: "an UPDATE of active changed no row".into() });
+        }
+    }
+    // The audit row a revocation needs, also when there is nothing to revoke (or its trigger is gone).
+    tx.prepare_cached(
+        "INSERT INTO credential_audit (api_key, action, actor, reason) VALUES ('-', 'revoke', 'ledgerd', 'write probe, rolled back')",
+    )
+    .and_then(|mut s| s.execute([]))
+    .map_err(blocked)?;
+    tx.rollback().map_err(map_err)
 }
 
 #[cfg(unix)]
@@ -483,12 +518,8 @@ impl CredentialStore for SqliteStore {
     fn revoke(&self, api_key: &str, by: &str, reason: Option<&str>) -> Result<CredentialRecord, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
-        let changed = tx
-            .prepare_cached(
-                "UPDATE api_credential SET active = 0, revoked_by = ?2, revoke_reason = ?3 WHERE api_key = ?1 AND active = 1",
-            )
-            .and_then(|mut s| s.execute(params![api_key, by, reason]))
-            .map_err(map_err)?;
+        let changed =
+            tx.prepare_cached(REVOKE_SQL).and_then(|mut s| s.execute(params![api_key, by, reason])).map_err(map_err)?;
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
@@ -585,6 +616,11 @@ impl CredentialStore for SqliteStore {
             .map_err(map_err)
     }
 
+    fn check_revocable(&self) -> Result<(), StoreError> {
+        // Once a second on a healthy ledger: it gives up quickly on another process's lock.
+        with_short_busy_timeout(&mut lock(&self.writer), probe_revocation)
+    }
+
     fn check_write(&self) -> Result<(), StoreError> {
         // A probe runs while the database is already known to be unwritable and again a second
         // later: it gives up quickly rather than make requests queue behind it.
@@ -593,6 +629,8 @@ impl CredentialStore for SqliteStore {
             // the writes that failed did (a WAL that restarts from its beginning reuses its old
             // space). A reader in the way only makes the probe weaker, not failed.
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(map_err)?;
+            // A database that takes writes but no revocation is no better than one that takes none.
+            probe_revocation(conn)?;
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
             tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}")).map_err(map_err)?;
             tx.commit().map_err(map_err)

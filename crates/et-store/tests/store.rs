@@ -414,3 +414,40 @@ fn every_replace_upsert_and_explicit_id_is_refused() {
     let answers = store.register_many(&[new_credential(None), keep.clone()]);
     assert!(answers[0].is_ok() && matches!(answers[1], Err(StoreError::Duplicate)));
 }
+
+#[test]
+fn the_revocation_probe_changes_nothing_and_sees_what_blocks_a_revocation() {
+    let (_dir, store) = fresh();
+    store.check_revocable().unwrap();
+    let c = new_credential(None);
+    store.register(&c).unwrap();
+    let sh = shell(&store);
+    let state = |sh: &Connection| -> (i64, i64, i64) {
+        sh.query_row(
+            "SELECT (SELECT active FROM api_credential), (SELECT count(*) FROM credential_audit), \
+                    (SELECT seq FROM sqlite_sequence WHERE name = 'credential_audit')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+    };
+    let before = state(&sh);
+    store.check_revocable().unwrap();
+    store.check_write().unwrap();
+    assert_eq!(state(&sh), before, "the probe is rolled back");
+
+    sh.execute_batch("UPDATE sqlite_sequence SET seq = 9223372036854775807 WHERE name = 'credential_audit'").unwrap();
+    assert!(matches!(store.check_revocable(), Err(StoreError::RevocationBlocked { .. })));
+    assert!(matches!(store.check_write(), Err(StoreError::RevocationBlocked { .. })));
+    sh.execute_batch("UPDATE sqlite_sequence SET seq = 2 WHERE name = 'credential_audit'").unwrap();
+    store.check_revocable().unwrap();
+
+    sh.execute_batch("CREATE TRIGGER no BEFORE UPDATE OF active ON api_credential BEGIN SELECT RAISE(IGNORE); END")
+        .unwrap();
+    let err = store.check_revocable().unwrap_err();
+    assert!(err.to_string().contains("changed no row"), "{err}");
+    sh.execute_batch("DROP TRIGGER no; BEGIN IMMEDIATE").unwrap();
+    assert!(matches!(store.check_revocable(), Err(StoreError::Busy)), "another process's lock proves nothing");
+    sh.execute_batch("ROLLBACK").unwrap();
+    store.check_revocable().unwrap();
+}

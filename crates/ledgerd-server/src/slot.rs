@@ -85,6 +85,9 @@ impl CredentialStore for Detached {
     fn check(&self) -> Result<(), StoreError> {
         self.err()
     }
+    fn check_revocable(&self) -> Result<(), StoreError> {
+        self.err()
+    }
     fn check_write(&self) -> Result<(), StoreError> {
         self.err()
     }

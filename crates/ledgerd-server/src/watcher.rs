@@ -191,7 +191,18 @@ impl Watcher {
             Err(_) if state == UNWRITABLE => {}
             Err(e) => self.fault(&e),
             Ok(()) if state != HEALTHY => self.recovered("the database answers again; serving normally"),
-            Ok(()) => {}
+            Ok(()) => self.check_revocable(store.as_ref()),
+        }
+    }
+
+    /// A database that reads fine may still be unable to record a revocation (an audit
+    /// AUTOINCREMENT pushed to its maximum through `sqlite_sequence`, a trigger added by hand that
+    /// refuses or ignores one): then it is unwritable, and authentication fails closed, before any
+    /// revocation is tried and fails.
+    fn check_revocable(&self, store: &dyn CredentialStore) {
+        match store.check_revocable() {
+            Ok(()) | Err(StoreError::Busy) => {}
+            Err(e) => write_failed(&self.health, &self.auth, &self.metrics, &e),
         }
     }
 
