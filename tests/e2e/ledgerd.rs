@@ -197,7 +197,7 @@ fn a_broken_database_answers_500_never_401_and_health_turns_503() {
     let cached = ledger.register(None);
     let uncached = ledger.register(None);
     assert_eq!(call(&ledger, "GET", "/whoami", Some(&cached), None).status, 200);
-    assert_eq!(call(&ledger, "GET", "/health", None, None).body, json!({"status": "ok"}));
+    assert_eq!(call(&ledger, "GET", "/health", None, None).body, json!({"status": "ok", "mode": "production"}));
 
     // An operator's migration gone wrong: the credential table is no longer where ledgerd reads it.
     sqlite3(&ledger.db, "ALTER TABLE api_credential RENAME TO api_credential_old");

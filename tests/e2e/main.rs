@@ -20,6 +20,7 @@ mod hostile_cli;
 // Reliability (issue 5): hostile HTTP, races, crashes, database faults, secret hygiene, limits.
 mod crash;
 mod db_faults;
+mod dev_mode;
 mod hand_sql;
 mod hardening;
 mod hostile_http;

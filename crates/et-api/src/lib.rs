@@ -147,6 +147,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     pub status: String,
+    /// `production`, or `dev` for a `ledgerd --dev` ledger (empty from a ledger too old to say).
+    #[serde(default)]
+    pub mode: String,
 }
 
 /// `POST /credentials` body. Unknown fields are refused, so a misspelt `label` is not lost.

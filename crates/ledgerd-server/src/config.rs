@@ -14,6 +14,8 @@ pub const MAX_AUTH_CACHE_TTL: u64 = 300;
 pub const DEFAULT_AUTH_FAILURE_LIMIT: u32 = 60;
 /// Default of `LEDGERD_REGISTRATION_LIMIT`: refused registrations per client address per minute.
 pub const DEFAULT_REGISTRATION_LIMIT: u32 = 60;
+/// Default of `LEDGERD_DB`.
+pub const DEFAULT_DB: &str = "ledgerd.db";
 /// Default of `LEDGERD_REQUEST_TIMEOUT`, in seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: u64 = 30;
 
@@ -43,7 +45,7 @@ pub struct Config {
     pub listen: String,
 
     /// SQLite database file; created with its schema when missing.
-    #[arg(long, env = "LEDGERD_DB", default_value = "ledgerd.db", value_name = "PATH")]
+    #[arg(long, env = "LEDGERD_DB", default_value = DEFAULT_DB, value_name = "PATH")]
     pub db: PathBuf,
 
     /// This ledger's instance id, the one its credentials are minted for (e.g. acme-prod-eu1).
@@ -113,8 +115,9 @@ pub struct Config {
 
     /// Development mode: no configuration needed. Wipes and recreates ./.ledgerd-dev/ with a
     /// throwaway vendor key, instance `dev` and its database, registers a first credential and
-    /// prints the `export` lines that point etctl at this server. Of the other settings only
-    /// --listen, the cache TTL, the rate limits and the request timeout are honoured.
+    /// prints the `export` lines that point etctl at this server. It refuses the instance and
+    /// database settings of a real ledger and a --listen address that is not loopback; the cache
+    /// TTL, the rate limits and the request timeout are honoured.
     #[arg(long)]
     pub dev: bool,
 }
@@ -147,6 +150,8 @@ pub struct Settings {
     pub auth_failure_limit: u32,
     /// Refused registrations per client address per minute; 0 is no limit.
     pub registration_limit: u32,
+    /// A `ledgerd --dev` ledger (reported on `/health`).
+    pub dev: bool,
 }
 
 impl Settings {
@@ -160,6 +165,7 @@ impl Settings {
             request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT),
             auth_failure_limit: DEFAULT_AUTH_FAILURE_LIMIT,
             registration_limit: DEFAULT_REGISTRATION_LIMIT,
+            dev: false,
         }
     }
 }

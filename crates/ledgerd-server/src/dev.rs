@@ -80,7 +80,7 @@ pub fn prepare(dir: &Path) -> Result<DevLedger, String> {
         .map_err(|e| format!("cannot register the dev credential: {e}"))?;
     drop(store);
 
-    let settings = Settings::new(db, instance, instance_key);
+    let settings = Settings { dev: true, ..Settings::new(db, instance, instance_key) };
     Ok(DevLedger { settings, vendor_key_file, api_key, api_secret })
 }
 

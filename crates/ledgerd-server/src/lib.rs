@@ -92,26 +92,36 @@ async fn run(config: Config) -> Result<(), String> {
 }
 
 async fn run_dev(config: Config) -> Result<(), String> {
-    let ignored: Vec<&str> = [
-        ("LEDGERD_DB", config.db != std::path::Path::new("ledgerd.db")),
-        ("LEDGERD_INSTANCE_ID", config.instance_id.is_some()),
-        ("LEDGERD_INSTANCE_KEY", config.instance_key.is_some()),
-        ("LEDGERD_INSTANCE_KEY_FILE", config.instance_key_file.is_some()),
+    // Dev mode prints its credentials and keeps its vendor key in ./.ledgerd-dev: it must never
+    // look like, or be reachable as, a production ledger. Refused before anything is touched.
+    let set = |value: Option<&str>| value.is_some_and(|v| !v.trim().is_empty());
+    let production: Vec<&str> = [
+        ("LEDGERD_INSTANCE_ID (--instance-id)", set(config.instance_id.as_deref())),
+        ("LEDGERD_INSTANCE_KEY (--instance-key)", set(config.instance_key.as_deref())),
+        ("LEDGERD_INSTANCE_KEY_FILE (--instance-key-file)", config.instance_key_file.is_some()),
+        ("LEDGERD_DB (--db)", config.db != std::path::Path::new(config::DEFAULT_DB)),
     ]
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))
     .collect();
-    if !ignored.is_empty() {
-        tracing::warn!("dev mode ignores {}; it makes its own instance and database", ignored.join(", "));
+    if !production.is_empty() {
+        return Err(format!(
+            "ledgerd --dev refuses a production setting: {} {} set; dev mode makes its own throwaway instance and \
+             database, so unset {} to try it, or drop --dev to serve that ledger",
+            production.join(", "),
+            if production.len() == 1 { "is" } else { "are" },
+            if production.len() == 1 { "it" } else { "them" },
+        ));
     }
+    dev_listen_check(&config.listen).await?;
+    let listener = bind(&config.listen).await?;
+    let addr = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
     // The lock is taken before anything in the directory is wiped, so a second `ledgerd --dev` in
     // the same directory refuses without touching the running one's files; it is held until the
     // process ends.
     let dir = std::path::PathBuf::from(dev::DEV_DIR);
     dev::create_dir(&dir)?;
     let _lock = dblock::acquire(&dir.join(dev::DEV_DB), "run ledgerd --dev in another directory")?;
-    let listener = bind(&config.listen).await?;
-    let addr = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
     let ledger = tokio::task::spawn_blocking(move || dev::prepare(&dir)).await.map_err(|e| e.to_string())??;
     tracing::warn!(
         "dev mode: {} was wiped and recreated with a throwaway vendor key, instance `dev` and its database; \
@@ -128,6 +138,20 @@ async fn run_dev(config: Config) -> Result<(), String> {
     let mut settings = ledger.settings;
     config.apply_limits(&mut settings);
     server::launch_with_tcp_listener(settings, listener, shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+/// Refuses a dev listen address that is not loopback (every address it resolves to must be).
+async fn dev_listen_check(listen: &str) -> Result<(), String> {
+    // An address that does not resolve is left to `bind`, whose message names it.
+    let Ok(addrs) = tokio::net::lookup_host(listen).await else { return Ok(()) };
+    match addrs.into_iter().find(|a| !a.ip().is_loopback()) {
+        None => Ok(()),
+        Some(public) => Err(format!(
+            "ledgerd --dev listens on loopback only, not {public} (LEDGERD_LISTEN / --listen): it prints its \
+             credentials and keeps a throwaway vendor key; use --listen 127.0.0.1:PORT (or [::1]:PORT), or drop \
+             --dev to serve the network"
+        )),
+    }
 }
 
 /// Completes on SIGTERM or SIGINT (Ctrl-C).

@@ -297,8 +297,11 @@ fn unpinned_document() -> Value {
                     }
                 },
                 "Health": {
-                    "type": "object", "required": ["status"], "additionalProperties": false,
-                    "properties": { "status": { "const": "ok" } }
+                    "type": "object", "required": ["status", "mode"], "additionalProperties": false,
+                    "properties": {
+                        "status": { "const": "ok" },
+                        "mode": { "enum": ["production", "dev"], "description": "`dev` for a throwaway `ledgerd --dev` ledger." }
+                    }
                 },
                 "WhoAmI": {
                     "type": "object", "required": ["api_key", "label"], "additionalProperties": false,

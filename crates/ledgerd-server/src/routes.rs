@@ -36,7 +36,8 @@ async fn blocking<T: Send + 'static>(
 
 pub async fn health(State(state): State<AppState>) -> Response {
     if state.health.is_healthy() {
-        Json(Health { status: "ok".into() }).into_response()
+        let mode = if state.settings.dev { "dev" } else { "production" };
+        Json(Health { status: "ok".into(), mode: mode.into() }).into_response()
     } else {
         error_response(
             ErrorCode::ServiceUnavailable,

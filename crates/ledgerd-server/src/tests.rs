@@ -372,7 +372,7 @@ async fn accounts_are_created_listed_and_found() {
 async fn health_metrics_and_openapi_are_open() {
     let l = ledger();
     let r = l.call(Method::GET, "/health", None, None).await;
-    assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"status": "ok"})));
+    assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"status": "ok", "mode": "production"})));
     let r = l.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(r.body["openapi"], "3.1.0");
     let r = l.call(Method::GET, "/metrics", None, None).await;
