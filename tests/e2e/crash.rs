@@ -18,7 +18,7 @@ const WRITERS: usize = 4;
 fn options(db: &Path) -> LedgerOptions {
     let env =
         vec![("LEDGERD_AUTH_FAILURE_LIMIT".into(), "off".into()), ("LEDGERD_REGISTRATION_LIMIT".into(), "off".into())];
-    LedgerOptions { env, db: Some(db.to_path_buf()) }
+    LedgerOptions { env, db: Some(db.to_path_buf()), ..Default::default() }
 }
 
 fn integrity(db: &Path) -> String {

@@ -15,7 +15,7 @@ use crate::hostile_http::{Raw, assert_no_leak, auth, call};
 fn options(db: Option<PathBuf>) -> LedgerOptions {
     let env =
         vec![("LEDGERD_AUTH_FAILURE_LIMIT".into(), "off".into()), ("LEDGERD_REGISTRATION_LIMIT".into(), "off".into())];
-    LedgerOptions { env, db }
+    LedgerOptions { env, db, ..Default::default() }
 }
 
 fn health(ledger: &Ledger) -> u16 {

@@ -26,7 +26,7 @@ pub fn sqlite3_ok(db: &Path, sql: &str) -> String {
 fn options(db: &Path, env: &[(&str, &str)]) -> LedgerOptions {
     let mut all = vec![("LEDGERD_AUTH_FAILURE_LIMIT".to_owned(), "off".to_owned())];
     all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    LedgerOptions { env: all, db: Some(db.to_path_buf()) }
+    LedgerOptions { env: all, db: Some(db.to_path_buf()), ..Default::default() }
 }
 
 fn whoami(ledger: &Ledger, pair: &(String, String)) -> u16 {

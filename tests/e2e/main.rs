@@ -17,7 +17,9 @@ mod etctl_vendor;
 // Reliability (issue 5): hostile input to etctl.
 mod hostile_cli;
 
-// Reliability (issue 5): hostile HTTP, races, crashes, database faults, secret hygiene, limits.
+// Reliability (issues 5, 11): hostile HTTP, idle and slow connections, races, crashes, database
+// faults, secret hygiene, limits.
+mod connections;
 mod crash;
 mod db_faults;
 mod dev_mode;

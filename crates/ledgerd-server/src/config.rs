@@ -18,6 +18,10 @@ pub const DEFAULT_REGISTRATION_LIMIT: u32 = 60;
 pub const DEFAULT_DB: &str = "ledgerd.db";
 /// Default of `LEDGERD_REQUEST_TIMEOUT`, in seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: u64 = 30;
+/// Default of `LEDGERD_HEADER_TIMEOUT`, in seconds (SPEC §3).
+pub const DEFAULT_HEADER_TIMEOUT: u64 = 10;
+/// Default of `LEDGERD_MAX_CONNECTIONS` (SPEC §3).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// How log lines are written to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,6 +113,31 @@ pub struct Config {
     )]
     pub request_timeout: u64,
 
+    /// Seconds a client has to send a complete request head, counted from the connection's accept
+    /// and again after each response; slower connections, and connections idle that long between
+    /// requests, are closed.
+    #[arg(
+        long,
+        env = "LEDGERD_HEADER_TIMEOUT",
+        default_value_t = DEFAULT_HEADER_TIMEOUT,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub header_timeout: u64,
+
+    /// Open client connections at most. Beyond it new connections wait in the listen backlog (or
+    /// are refused when it is full) until one closes; connections being served are unaffected.
+    /// ledgerd raises its soft open-file limit to the hard one at start-up and warns when that is
+    /// too low for this many.
+    #[arg(
+        long,
+        env = "LEDGERD_MAX_CONNECTIONS",
+        default_value_t = DEFAULT_MAX_CONNECTIONS,
+        value_name = "N",
+        value_parser = parse_max_connections
+    )]
+    pub max_connections: usize,
+
     /// Log format on stderr.
     #[arg(long, env = "LEDGERD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
@@ -117,7 +146,7 @@ pub struct Config {
     /// throwaway vendor key, instance `dev` and its database, registers a first credential and
     /// prints the `export` lines that point etctl at this server. It refuses the instance and
     /// database settings of a real ledger and a --listen address that is not loopback; the cache
-    /// TTL, the rate limits and the request timeout are honoured.
+    /// TTL, the rate limits, the timeouts and the connection cap are honoured.
     #[arg(long)]
     pub dev: bool,
 }
@@ -129,6 +158,14 @@ fn parse_limit(text: &str) -> Result<u32, String> {
         return Ok(0);
     }
     text.parse::<u32>().map_err(|_| "expected a whole number of events per minute, or 0 or `off` to disable".to_owned())
+}
+
+/// A connection cap: a whole number from 1 to 1 000 000.
+fn parse_max_connections(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err("expected a whole number of connections from 1 to 1000000".to_owned()),
+    }
 }
 
 /// The clap command of ledgerd, for rendering its man page and completions.
@@ -152,6 +189,10 @@ pub struct Settings {
     pub registration_limit: u32,
     /// A `ledgerd --dev` ledger (reported on `/health`).
     pub dev: bool,
+    /// Time to deliver a request head; also the idle keep-alive timeout.
+    pub header_timeout: Duration,
+    /// Client connections served at once.
+    pub max_connections: usize,
 }
 
 impl Settings {
@@ -166,6 +207,8 @@ impl Settings {
             auth_failure_limit: DEFAULT_AUTH_FAILURE_LIMIT,
             registration_limit: DEFAULT_REGISTRATION_LIMIT,
             dev: false,
+            header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -197,12 +240,14 @@ impl Config {
 }
 
 impl Config {
-    /// The settings every mode honours (dev mode included): cache, limits, timeouts.
+    /// The settings every mode honours (dev mode included): cache, limits, timeouts, connections.
     pub fn apply_limits(&self, settings: &mut Settings) {
         settings.auth_cache_ttl = Duration::from_secs(self.auth_cache_ttl);
         settings.auth_failure_limit = self.auth_failure_limit;
         settings.registration_limit = self.registration_limit;
         settings.request_timeout = Duration::from_secs(self.request_timeout);
+        settings.header_timeout = Duration::from_secs(self.header_timeout);
+        settings.max_connections = self.max_connections;
     }
 }
 

@@ -17,6 +17,7 @@ mod openapi;
 mod ratelimit;
 mod registrar;
 mod routes;
+mod serve;
 pub mod server;
 mod slot;
 mod state;
@@ -44,6 +45,7 @@ pub fn main() -> ExitCode {
     }
     let config = Config::parse();
     init_logging(config.log_format);
+    serve::raise_open_file_limit(config.max_connections);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),

@@ -1,9 +1,8 @@
 //! The server: the router built from one route table (which the OpenAPI test checks
-//! against the document), the middleware every request goes through, and the serve loop with
-//! graceful shutdown.
+//! against the document), the middleware every request goes through, and the start-up that opens
+//! the database, starts the background tasks and hands the router to the accept loop (`serve.rs`).
 
-use std::future::{Future, IntoFuture};
-use std::net::SocketAddr;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,6 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post};
-use axum::serve::ListenerExt;
 use et_api::ErrorCode;
 use et_store::{CredentialStore, OpenMode, SqliteStore, StoreError};
 use tokio::net::TcpListener;
@@ -25,7 +23,7 @@ use crate::config::Settings;
 use crate::error::error_response;
 use crate::input::MAX_BODY_BYTES;
 use crate::state::{AppState, Shared};
-use crate::{routes, usage, watcher};
+use crate::{routes, serve, usage, watcher};
 
 /// One route: its method and path as documented, and its handler.
 pub(crate) struct Route {
@@ -282,37 +280,19 @@ pub async fn launch_with_store(
         auth_failure_limit = state.settings.auth_failure_limit,
         registration_limit = state.settings.registration_limit,
         request_timeout_s = state.settings.request_timeout.as_secs(),
+        header_timeout_s = state.settings.header_timeout.as_secs(),
+        max_connections = state.settings.max_connections,
         "serving"
     );
 
-    // Without TCP_NODELAY a small response can wait for the client's delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    // axum::serve has no header-read timer, so a client that never finishes its request head would
-    // hold graceful shutdown open forever. Requests themselves end within the request timeout; past
-    // that (and a margin) whatever is still open is dropped.
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let grace = state.settings.request_timeout + Duration::from_secs(2);
-    // Connect info: the peer address the rate limits are keyed by.
-    let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopping_tx.send(());
-    });
-    let served = tokio::select! {
-        served = serve.into_future() => served,
-        () = async {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        } => {
-            tracing::warn!("connections still open {}s after the shutdown signal; closing them", grace.as_secs());
-            Ok(())
-        }
+    // Requests end within the request timeout; past that (and a margin) whatever is still open
+    // after the shutdown signal is dropped.
+    let limits = serve::Limits {
+        header_timeout: state.settings.header_timeout,
+        max_connections: state.settings.max_connections,
+        grace: state.settings.request_timeout + Duration::from_secs(2),
     };
+    let served = serve::serve(listener, app(state.clone()), limits, shutdown).await;
 
     // Stop the threads off the async runtime: the housekeeper's last flush writes to the database.
     tokio::task::spawn_blocking(move || {

@@ -35,7 +35,11 @@ pub fn instance_key_hex(instance: &str) -> String {
 
 /// `ledgerd` with no inherited `LEDGERD_*` configuration.
 pub fn ledgerd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerd"));
+    without_ledgerd_env(Command::new(env!("CARGO_BIN_EXE_ledgerd")))
+}
+
+/// `cmd` with no inherited `LEDGERD_*` configuration, logging at info.
+fn without_ledgerd_env(mut cmd: Command) -> Command {
     for (k, _) in std::env::vars() {
         if k.starts_with("LEDGERD_") {
             cmd.env_remove(k);
@@ -69,6 +73,8 @@ pub struct LedgerOptions {
     pub env: Vec<(String, String)>,
     /// Use this database file instead of a fresh one in the ledger's temp dir.
     pub db: Option<PathBuf>,
+    /// Start ledgerd with this soft open-file limit (`ulimit -Sn`), as a default systemd unit does.
+    pub soft_open_files: Option<u32>,
 }
 
 /// A running `ledgerd`, killed when dropped.
@@ -88,7 +94,15 @@ impl Ledger {
     pub fn start_with(options: LedgerOptions) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = options.db.clone().unwrap_or_else(|| dir.path().join("ledger.db"));
-        let mut cmd = ledgerd();
+        let mut cmd = match options.soft_open_files {
+            // The shell sets the limit, then becomes ledgerd (same pid).
+            Some(limit) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c").arg(format!("ulimit -Sn {limit} && exec \"$0\"")).arg(env!("CARGO_BIN_EXE_ledgerd"));
+                without_ledgerd_env(sh)
+            }
+            None => ledgerd(),
+        };
         cmd.env("LEDGERD_LISTEN", "127.0.0.1:0")
             .env("LEDGERD_DB", &db)
             .env("LEDGERD_INSTANCE_ID", INSTANCE)

@@ -1,0 +1,189 @@
+//! The accept loop: hyper's HTTP/1 connection driven by a timer, so that no client can hold the
+//! server with sockets it never uses.
+//!
+//! - **Header timeout.** A connection has `header_timeout` to deliver a whole request head, counted
+//!   from the moment it waits for one: from the accept, and again after every response. So the same
+//!   timer is the idle keep-alive timeout: a connection idle between requests for `header_timeout`
+//!   is closed, as is one that trickles a head byte by byte. (An idle socket and a slow head cost
+//!   the same and cannot be told apart before the first byte, so they get one limit.)
+//! - **Connection cap.** At most `max_connections` are served at once; the loop takes a permit
+//!   before it accepts, so further connections wait in the kernel's backlog (or are refused when
+//!   that is full) and the ones being served are unaffected.
+//! - **Bounded head buffer.** hyper reads a head into at most [`MAX_BUF_SIZE`] bytes (431 past it).
+//! - **Accept errors** (out of file descriptors, say) are logged and retried after a short pause,
+//!   never in a busy loop.
+//! - **Graceful shutdown.** On the signal the listener closes, idle connections are closed, requests
+//!   in flight are finished, and whatever is still open after `grace` is dropped.
+//!
+//! Requests are answered on the connection's task: a cache hit never leaves it.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::Service;
+
+/// Most bytes hyper buffers while reading a request head (its default is about 400 KiB). Heads
+/// past [`crate::server::MAX_HEADER_BYTES`] of fields are refused anyway; this keeps an unfinished
+/// head from costing more than this much memory.
+pub const MAX_BUF_SIZE: usize = 64 * 1024;
+
+/// How long the loop pauses after an accept error that is not the client's doing (EMFILE, ENFILE,
+/// ENOBUFS): long enough not to spin, short enough that a freed descriptor is soon used.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What the accept loop enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time to deliver a whole request head, and the idle keep-alive timeout.
+    pub header_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Time given to open connections after the shutdown signal.
+    pub grace: Duration,
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then shuts down gracefully.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(MAX_BUF_SIZE);
+    let mut accept_errors = AcceptErrors::default();
+    tokio::pin!(shutdown);
+    loop {
+        // The permit comes first: past the cap, connections wait unaccepted in the backlog.
+        let permit = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            permit = permits.clone().acquire_owned() => permit.map_err(io::Error::other)?,
+        };
+        let (stream, peer) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_errors.report(&e, permits.available_permits(), limits.max_connections);
+                    if !is_per_connection(&e) {
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    }
+                    continue;
+                }
+            },
+        };
+        // Without TCP_NODELAY a small response can wait for the client's delayed ACK.
+        let _ = stream.set_nodelay(true);
+        // The peer address goes into every request's extensions, where `ConnectInfo` finds it.
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().call(request)
+        });
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                // Header timeouts, resets, malformed heads: the client's business, not the operator's.
+                tracing::debug!(%peer, "connection closed: {e}");
+            }
+            drop(permit);
+        });
+    }
+    // No more accepts: new connections are refused from here on.
+    drop(listener);
+    let open = graceful.count();
+    if open > 0 {
+        tracing::info!("waiting for {open} open connections to finish");
+    }
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.grace) => {
+            tracing::warn!("connections still open {}s after the shutdown signal; closing them", limits.grace.as_secs());
+        }
+    }
+    Ok(())
+}
+
+/// Errors that concern one connection that died before it was accepted: retry at once.
+fn is_per_connection(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted)
+}
+
+/// Logs accept errors at most once a second, with how many were suppressed in between.
+#[derive(Default)]
+struct AcceptErrors {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl AcceptErrors {
+    fn report(&mut self, e: &io::Error, free_permits: usize, max_connections: usize) {
+        if is_per_connection(e) {
+            tracing::debug!("a connection failed before it was accepted: {e}");
+            return;
+        }
+        if self.last.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
+            self.suppressed += 1;
+            return;
+        }
+        let open = max_connections - free_permits - 1;
+        let suppressed = std::mem::take(&mut self.suppressed);
+        if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) {
+            tracing::error!(
+                open,
+                suppressed,
+                "cannot accept connections: out of file descriptors ({e}); raise the open-file limit \
+                 (LimitNOFILE= in the systemd unit) or lower LEDGERD_MAX_CONNECTIONS"
+            );
+        } else {
+            tracing::error!(open, suppressed, "cannot accept a connection: {e}; retrying");
+        }
+        self.last = Some(Instant::now());
+    }
+}
+
+/// Raises the soft open-file limit to the hard one (a default systemd unit gives 1 024 soft,
+/// 524 288 hard), so that the connection cap, not the file limit, bounds the connections; warns
+/// when even the hard limit is below what `max_connections` needs. Returns the limit in force.
+pub fn raise_open_file_limit(max_connections: usize) -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let mut current = limit.current;
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit { current: limit.maximum, maximum: limit.maximum };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => current = limit.maximum,
+            Err(e) => tracing::warn!("cannot raise the open-file limit to the hard limit: {e}"),
+        }
+    }
+    // The database, the listener and the runtime need a few dozen descriptors besides clients.
+    const RESERVED: u64 = 64;
+    if let Some(current) = current
+        && current < max_connections as u64 + RESERVED
+    {
+        tracing::warn!(
+            open_file_limit = current,
+            max_connections,
+            "the open-file limit allows fewer connections than LEDGERD_MAX_CONNECTIONS; raise LimitNOFILE= (or \
+             `ulimit -Hn`) to at least {}, or lower LEDGERD_MAX_CONNECTIONS",
+            max_connections as u64 + RESERVED
+        );
+    }
+    current
+}
