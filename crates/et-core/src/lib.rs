@@ -160,6 +160,14 @@ impl InstanceKey {
         Zeroizing::new(hex::encode(self.0.as_ref()))
     }
 
+    /// The first 8 hex digits of SHA-256 of the 32 key bytes: enough for a vendor and an operator
+    /// to compare keys (`etctl vendor instance-key --fingerprint`, ledgerd's start-up log) without
+    /// reading the key itself aloud, and far too little to learn anything about it.
+    pub fn fingerprint(&self) -> String {
+        let digest = Sha256::digest(self.0.as_ref());
+        hex::encode(&digest[..4])
+    }
+
     /// A deriver with the HMAC key schedule done once, for minting or checking many pairs.
     pub fn deriver(&self) -> Deriver {
         let mut mac = HmacSha256::new_from_slice(self.0.as_ref()).expect("HMAC accepts keys of any length");
@@ -431,6 +439,12 @@ mod tests {
 
     fn vector_random() -> [u8; 16] {
         core::array::from_fn(|i| i as u8)
+    }
+
+    #[test]
+    fn an_instance_key_fingerprint_is_the_first_8_hex_of_its_sha256() {
+        // sha256(bytes.fromhex(INSTANCE_KEY))[:4], computed independently with Python's hashlib.
+        assert_eq!(InstanceKey::from_hex(INSTANCE_KEY).unwrap().fingerprint(), "70e44659");
     }
 
     #[test]
