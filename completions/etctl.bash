@@ -25,6 +25,9 @@ _etctl() {
             etctl,generate)
                 cmd="etctl__subcmd__generate"
                 ;;
+            etctl,help)
+                cmd="etctl__subcmd__help"
+                ;;
             etctl,list)
                 cmd="etctl__subcmd__list"
                 ;;
@@ -49,6 +52,9 @@ _etctl() {
             etctl,show)
                 cmd="etctl__subcmd__show"
                 ;;
+            etctl,status)
+                cmd="etctl__subcmd__status"
+                ;;
             etctl,vendor)
                 cmd="etctl__subcmd__vendor"
                 ;;
@@ -58,17 +64,116 @@ _etctl() {
             etctl,whoami)
                 cmd="etctl__subcmd__whoami"
                 ;;
+            etctl__subcmd__db,help)
+                cmd="etctl__subcmd__db__subcmd__help"
+                ;;
             etctl__subcmd__db,list)
                 cmd="etctl__subcmd__db__subcmd__list"
                 ;;
             etctl__subcmd__db,revoke)
                 cmd="etctl__subcmd__db__subcmd__revoke"
                 ;;
+            etctl__subcmd__db__subcmd__help,help)
+                cmd="etctl__subcmd__db__subcmd__help__subcmd__help"
+                ;;
+            etctl__subcmd__db__subcmd__help,list)
+                cmd="etctl__subcmd__db__subcmd__help__subcmd__list"
+                ;;
+            etctl__subcmd__db__subcmd__help,revoke)
+                cmd="etctl__subcmd__db__subcmd__help__subcmd__revoke"
+                ;;
+            etctl__subcmd__help,completions)
+                cmd="etctl__subcmd__help__subcmd__completions"
+                ;;
+            etctl__subcmd__help,db)
+                cmd="etctl__subcmd__help__subcmd__db"
+                ;;
+            etctl__subcmd__help,generate)
+                cmd="etctl__subcmd__help__subcmd__generate"
+                ;;
+            etctl__subcmd__help,help)
+                cmd="etctl__subcmd__help__subcmd__help"
+                ;;
+            etctl__subcmd__help,list)
+                cmd="etctl__subcmd__help__subcmd__list"
+                ;;
+            etctl__subcmd__help,login)
+                cmd="etctl__subcmd__help__subcmd__login"
+                ;;
+            etctl__subcmd__help,logout)
+                cmd="etctl__subcmd__help__subcmd__logout"
+                ;;
+            etctl__subcmd__help,profiles)
+                cmd="etctl__subcmd__help__subcmd__profiles"
+                ;;
+            etctl__subcmd__help,register)
+                cmd="etctl__subcmd__help__subcmd__register"
+                ;;
+            etctl__subcmd__help,revoke)
+                cmd="etctl__subcmd__help__subcmd__revoke"
+                ;;
+            etctl__subcmd__help,rotate)
+                cmd="etctl__subcmd__help__subcmd__rotate"
+                ;;
+            etctl__subcmd__help,show)
+                cmd="etctl__subcmd__help__subcmd__show"
+                ;;
+            etctl__subcmd__help,status)
+                cmd="etctl__subcmd__help__subcmd__status"
+                ;;
+            etctl__subcmd__help,vendor)
+                cmd="etctl__subcmd__help__subcmd__vendor"
+                ;;
+            etctl__subcmd__help,verify)
+                cmd="etctl__subcmd__help__subcmd__verify"
+                ;;
+            etctl__subcmd__help,whoami)
+                cmd="etctl__subcmd__help__subcmd__whoami"
+                ;;
+            etctl__subcmd__help__subcmd__db,list)
+                cmd="etctl__subcmd__help__subcmd__db__subcmd__list"
+                ;;
+            etctl__subcmd__help__subcmd__db,revoke)
+                cmd="etctl__subcmd__help__subcmd__db__subcmd__revoke"
+                ;;
+            etctl__subcmd__help__subcmd__profiles,use)
+                cmd="etctl__subcmd__help__subcmd__profiles__subcmd__use"
+                ;;
+            etctl__subcmd__help__subcmd__vendor,init)
+                cmd="etctl__subcmd__help__subcmd__vendor__subcmd__init"
+                ;;
+            etctl__subcmd__help__subcmd__vendor,instance-key)
+                cmd="etctl__subcmd__help__subcmd__vendor__subcmd__instance__subcmd__key"
+                ;;
+            etctl__subcmd__profiles,help)
+                cmd="etctl__subcmd__profiles__subcmd__help"
+                ;;
+            etctl__subcmd__profiles,use)
+                cmd="etctl__subcmd__profiles__subcmd__use"
+                ;;
+            etctl__subcmd__profiles__subcmd__help,help)
+                cmd="etctl__subcmd__profiles__subcmd__help__subcmd__help"
+                ;;
+            etctl__subcmd__profiles__subcmd__help,use)
+                cmd="etctl__subcmd__profiles__subcmd__help__subcmd__use"
+                ;;
+            etctl__subcmd__vendor,help)
+                cmd="etctl__subcmd__vendor__subcmd__help"
+                ;;
             etctl__subcmd__vendor,init)
                 cmd="etctl__subcmd__vendor__subcmd__init"
                 ;;
             etctl__subcmd__vendor,instance-key)
                 cmd="etctl__subcmd__vendor__subcmd__instance__subcmd__key"
+                ;;
+            etctl__subcmd__vendor__subcmd__help,help)
+                cmd="etctl__subcmd__vendor__subcmd__help__subcmd__help"
+                ;;
+            etctl__subcmd__vendor__subcmd__help,init)
+                cmd="etctl__subcmd__vendor__subcmd__help__subcmd__init"
+                ;;
+            etctl__subcmd__vendor__subcmd__help,instance-key)
+                cmd="etctl__subcmd__vendor__subcmd__help__subcmd__instance__subcmd__key"
                 ;;
             *)
                 ;;
@@ -77,14 +182,14 @@ _etctl() {
 
     case "${cmd}" in
         etctl)
-            opts="-h -V --profile --url --timeout --help --version vendor generate verify register list show revoke rotate whoami login logout profiles db completions"
+            opts="-h -V --profile --url --timeout --help --version vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -103,24 +208,12 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__completions)
-            opts="-h -V --profile --url --timeout --help --version bash elvish fish powershell zsh"
+            opts="-h -V --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -129,24 +222,68 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__db)
-            opts="-h -V --profile --url --timeout --help --version list revoke"
+            opts="-h -V --help --version list revoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+                *)
+                    COMPREPLY=()
                     ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__db__subcmd__help)
+            opts="list revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
                     ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__db__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
                     ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__db__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__db__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -155,7 +292,7 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__db__subcmd__list)
-            opts="-h -V --db --status --json --profile --url --timeout --help --version"
+            opts="-q -h -V --db --status --label --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -169,15 +306,7 @@ _etctl() {
                     COMPREPLY=($(compgen -W "active revoked all" -- "${cur}"))
                     return 0
                     ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -189,7 +318,7 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__db__subcmd__revoke)
-            opts="-y -h -V --db --reason --yes --dry-run --profile --url --timeout --help --version"
+            opts="-y -h -V --db --reason --yes --dry-run --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,18 +332,6 @@ _etctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -223,7 +340,7 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__generate)
-            opts="-n -h -V --instance --count --json --format --profile --url --timeout --help --version"
+            opts="-n -h -V --instance --count --json --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,18 +362,314 @@ _etctl() {
                     COMPREPLY=($(compgen -W "table json env" -- "${cur}"))
                     return 0
                     ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+                *)
+                    COMPREPLY=()
                     ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help)
+            opts="vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
                     ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
                     ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__db)
+            opts="list revoke"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__db__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__db__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__generate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__profiles)
+            opts="use"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__profiles__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__register)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__vendor)
+            opts="init instance-key"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__vendor__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__vendor__subcmd__instance__subcmd__key)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__whoami)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -265,18 +678,14 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__list)
-            opts="-h -V --status --json --profile --url --timeout --help --version"
+            opts="-q -h -V --profile --url --timeout --status --label --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --status)
-                    COMPREPLY=($(compgen -W "active revoked all" -- "${cur}"))
-                    return 0
-                    ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -284,6 +693,14 @@ _etctl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status)
+                    COMPREPLY=($(compgen -W "active revoked all" -- "${cur}"))
+                    return 0
+                    ;;
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -295,18 +712,14 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__login)
-            opts="-h -V --api-key --profile --url --timeout --help --version"
+            opts="-h -V --profile --url --timeout --api-key --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --api-key)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -314,6 +727,10 @@ _etctl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -325,22 +742,14 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__logout)
-            opts="-h -V --profile --url --timeout --help --version"
+            opts="-h -V --profile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -351,24 +760,68 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__profiles)
-            opts="-h -V --json --profile --url --timeout --help --version"
+            opts="-q -h -V --json --quiet --help --version use help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+                *)
+                    COMPREPLY=()
                     ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__profiles__subcmd__help)
+            opts="use help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
                     ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__profiles__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
                     ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__profiles__subcmd__help__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__profiles__subcmd__use)
+            opts="-h -V --help --version $(etctl profiles --quiet 2>/dev/null)"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -377,18 +830,14 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__register)
-            opts="-h -V --label --json --profile --url --timeout --help --version"
+            opts="-h -V --profile --url --timeout --label --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --label)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -396,6 +845,10 @@ _etctl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -407,14 +860,14 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__revoke)
-            opts="-y -h -V --yes --json --profile --url --timeout --help --version"
+            opts="-y -h -V --profile --url --timeout --yes --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -433,12 +886,24 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__rotate)
-            opts="-h -V --new-key --instance --label --json --format --profile --url --timeout --help --version"
+            opts="-h -V --profile --url --timeout --new-key --instance --label --json --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --new-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -455,8 +920,22 @@ _etctl() {
                     COMPREPLY=($(compgen -W "table json env" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__show)
+            opts="-h -V --profile --url --timeout --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -474,15 +953,15 @@ _etctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        etctl__subcmd__show)
-            opts="-h -V --json --profile --url --timeout --help --version"
+        etctl__subcmd__status)
+            opts="-h -V --profile --url --timeout --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -501,24 +980,68 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__vendor)
-            opts="-h -V --profile --url --timeout --help --version init instance-key"
+            opts="-h -V --help --version init instance-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+                *)
+                    COMPREPLY=()
                     ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__vendor__subcmd__help)
+            opts="init instance-key help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
                     ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__vendor__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
                     ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__vendor__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__vendor__subcmd__help__subcmd__instance__subcmd__key)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -527,24 +1050,12 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__vendor__subcmd__init)
-            opts="-h -V --force --profile --url --timeout --help --version"
+            opts="-h -V --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -553,21 +1064,17 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__vendor__subcmd__instance__subcmd__key)
-            opts="-h -V --profile --url --timeout --help --version"
+            opts="-o -h -V --output --fingerprint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --profile)
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -579,25 +1086,13 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__verify)
-            opts="-h -V --instance --profile --url --timeout --help --version"
+            opts="-h -V --instance --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --instance)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -609,14 +1104,14 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__whoami)
-            opts="-h -V --json --profile --url --timeout --help --version"
+            opts="-h -V --profile --url --timeout --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --url)

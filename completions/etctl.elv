@@ -18,9 +18,9 @@ set edit:completion:arg-completer[etctl] = {|@words|
     }
     var completions = [
         &'etctl'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --profile 'profile'
+            cand --url 'url'
+            cand --timeout 'timeout'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -30,31 +30,28 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand verify 'Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)'
             cand register 'Register a pair on the ledger (the secret comes from stdin, env or a prompt)'
             cand list 'List the ledger''s credentials (every page)'
-            cand show 'Show one credential'
+            cand show 'Show one credential (without API_KEY: the one etctl is using)'
             cand revoke 'Revoke a credential through the API (asks first on a terminal; --yes otherwise)'
             cand rotate 'Replace the operator credential: register a new pair, prove it, save it, revoke the old one'
             cand whoami 'Show which credential the ledger sees (GET /whoami)'
+            cand status 'Which ledger and credential etctl uses, where each came from, and whether the ledger answers'
             cand login 'Save a ledger URL and operator credential as a profile, after checking it with the ledger'
             cand logout 'Forget a saved profile and its secret'
-            cand profiles 'List the saved profiles'
+            cand profiles 'List the saved profiles, or choose the default one (`profiles use NAME`)'
             cand db 'Work on the ledger''s SQLite database directly (while ledgerd is up or down)'
             cand completions 'Print shell completions'
+            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'etctl;vendor'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
             cand init 'Create the vendor master key: in the OS keyring when reachable, else a 0600 file'
-            cand instance-key 'Print the instance key (hex) to provision on that ledger as LEDGERD_INSTANCE_KEY'
+            cand instance-key 'Print the instance key (hex) to provision on that ledger (--output FILE writes it 0600)'
+            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'etctl;vendor;init'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
             cand --force 'Replace an existing vendor key (every pair minted with the old one stops verifying)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -62,22 +59,30 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --version 'Print version'
         }
         &'etctl;vendor;instance-key'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand -o 'Write the key to this new file, mode 0600, instead of stdout (an existing file is left alone)'
+            cand --output 'Write the key to this new file, mode 0600, instead of stdout (an existing file is left alone)'
+            cand --fingerprint 'Print only the key''s fingerprint (first 8 hex of its SHA-256), as ledgerd logs it at start'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'etctl;vendor;help'= {
+            cand init 'Create the vendor master key: in the OS keyring when reachable, else a 0600 file'
+            cand instance-key 'Print the instance key (hex) to provision on that ledger (--output FILE writes it 0600)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'etctl;vendor;help;init'= {
+        }
+        &'etctl;vendor;help;instance-key'= {
+        }
+        &'etctl;vendor;help;help'= {
         }
         &'etctl;generate'= {
             cand --instance 'Instance the pairs are for'
             cand -n 'How many pairs'
             cand --count 'How many pairs'
             cand --format 'Output format'
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
             cand --json 'Same as --format json'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -86,19 +91,16 @@ set edit:completion:arg-completer[etctl] = {|@words|
         }
         &'etctl;verify'= {
             cand --instance 'Instance the pair should belong to'
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'etctl;register'= {
-            cand --label 'A label to find the credential by later'
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
             cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
+            cand --label 'A label to find the credential by later'
             cand --json 'Print the registered record as JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -106,20 +108,23 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --version 'Print version'
         }
         &'etctl;list'= {
-            cand --status 'Which credentials'
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
             cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
+            cand --status 'Which credentials'
+            cand --label 'Only credentials whose label matches this glob (`*` any run of characters, `?` one; exact otherwise)'
             cand --json 'A JSON array of credential records'
+            cand -q 'Only the keys, one per line (for xargs)'
+            cand --quiet 'Only the keys, one per line (for xargs)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'etctl;show'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
             cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
             cand --json 'The credential record as JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -127,9 +132,9 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --version 'Print version'
         }
         &'etctl;revoke'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
             cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
             cand -y 'Do not ask for confirmation (required without a terminal)'
             cand --yes 'Do not ask for confirmation (required without a terminal)'
             cand --json 'Print the API''s answer as JSON'
@@ -139,13 +144,13 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --version 'Print version'
         }
         &'etctl;rotate'= {
-            cand --new-key 'Rotate to this already-minted key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)'
-            cand --instance 'Mint the new pair for this instance with the vendor key'
-            cand --label 'Label of the new credential [default: the old one''s]'
-            cand --format 'Output format; `env` prints the new ETCTL_API_KEY/ETCTL_API_SECRET to eval'
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
             cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
+            cand --new-key 'Rotate to this already-minted key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)'
+            cand --instance 'Mint the new pair for this instance with the vendor key [default: the instance the ledger reports]'
+            cand --label 'Label of the new credential [default: the old one''s]'
+            cand --format 'Output format; `env` prints `export ETCTL_API_KEY=…` and `export ETCTL_API_SECRET=…` to eval'
             cand --json 'Same as --format json'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -153,9 +158,19 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --version 'Print version'
         }
         &'etctl;whoami'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
             cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
+            cand --json 'JSON output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'etctl;status'= {
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
             cand --json 'JSON output'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -163,52 +178,63 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --version 'Print version'
         }
         &'etctl;login'= {
-            cand --api-key 'The operator ak_ key [default: ETCTL_API_KEY, else a prompt]; the secret comes from stdin, ETCTL_API_SECRET or a prompt'
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
             cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
+            cand --api-key 'The operator ak_ key [default: ETCTL_API_KEY, else a prompt]; the secret comes from stdin, ETCTL_API_SECRET or a prompt'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'etctl;logout'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --profile 'The saved profile to act on [default: ETCTL_PROFILE, then `etctl profiles use`, then default]'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'etctl;profiles'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
             cand --json 'JSON output'
+            cand -q 'Only the profile names, one per line'
+            cand --quiet 'Only the profile names, one per line'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand use 'Make NAME the profile used when neither --profile nor ETCTL_PROFILE names one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'etctl;profiles;use'= {
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'etctl;profiles;help'= {
+            cand use 'Make NAME the profile used when neither --profile nor ETCTL_PROFILE names one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'etctl;profiles;help;use'= {
+        }
+        &'etctl;profiles;help;help'= {
+        }
         &'etctl;db'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'List credentials straight from the database'
             cand revoke 'Revoke a credential straight in the database (audited as `db`, with who and why)'
+            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'etctl;db;list'= {
             cand --db 'The ledger''s SQLite file; it must exist (nothing is ever created)'
             cand --status 'Which credentials'
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
+            cand --label 'Only credentials whose label matches this glob (`*` any run of characters, `?` one; exact otherwise)'
             cand --json 'A JSON array of credential records'
+            cand -q 'Only the keys, one per line (for xargs)'
+            cand --quiet 'Only the keys, one per line (for xargs)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -217,9 +243,6 @@ set edit:completion:arg-completer[etctl] = {|@words|
         &'etctl;db;revoke'= {
             cand --db 'The ledger''s SQLite file; it must exist (nothing is ever created)'
             cand --reason 'Why, for the audit trail (who did it is recorded as well)'
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
             cand -y 'Do not ask for confirmation (required without a terminal)'
             cand --yes 'Do not ask for confirmation (required without a terminal)'
             cand --dry-run 'Say what would be revoked, and change nothing'
@@ -228,14 +251,87 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'etctl;db;help'= {
+            cand list 'List credentials straight from the database'
+            cand revoke 'Revoke a credential straight in the database (audited as `db`, with who and why)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'etctl;db;help;list'= {
+        }
+        &'etctl;db;help;revoke'= {
+        }
+        &'etctl;db;help;help'= {
+        }
         &'etctl;completions'= {
-            cand --profile 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential'
-            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
-            cand --timeout 'Seconds to wait for each answer from the ledger'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'etctl;help'= {
+            cand vendor 'Vendor master key: create it, derive instance keys'
+            cand generate 'Mint ak_/sk_ pairs for an instance with the vendor key'
+            cand verify 'Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)'
+            cand register 'Register a pair on the ledger (the secret comes from stdin, env or a prompt)'
+            cand list 'List the ledger''s credentials (every page)'
+            cand show 'Show one credential (without API_KEY: the one etctl is using)'
+            cand revoke 'Revoke a credential through the API (asks first on a terminal; --yes otherwise)'
+            cand rotate 'Replace the operator credential: register a new pair, prove it, save it, revoke the old one'
+            cand whoami 'Show which credential the ledger sees (GET /whoami)'
+            cand status 'Which ledger and credential etctl uses, where each came from, and whether the ledger answers'
+            cand login 'Save a ledger URL and operator credential as a profile, after checking it with the ledger'
+            cand logout 'Forget a saved profile and its secret'
+            cand profiles 'List the saved profiles, or choose the default one (`profiles use NAME`)'
+            cand db 'Work on the ledger''s SQLite database directly (while ledgerd is up or down)'
+            cand completions 'Print shell completions'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'etctl;help;vendor'= {
+            cand init 'Create the vendor master key: in the OS keyring when reachable, else a 0600 file'
+            cand instance-key 'Print the instance key (hex) to provision on that ledger (--output FILE writes it 0600)'
+        }
+        &'etctl;help;vendor;init'= {
+        }
+        &'etctl;help;vendor;instance-key'= {
+        }
+        &'etctl;help;generate'= {
+        }
+        &'etctl;help;verify'= {
+        }
+        &'etctl;help;register'= {
+        }
+        &'etctl;help;list'= {
+        }
+        &'etctl;help;show'= {
+        }
+        &'etctl;help;revoke'= {
+        }
+        &'etctl;help;rotate'= {
+        }
+        &'etctl;help;whoami'= {
+        }
+        &'etctl;help;status'= {
+        }
+        &'etctl;help;login'= {
+        }
+        &'etctl;help;logout'= {
+        }
+        &'etctl;help;profiles'= {
+            cand use 'Make NAME the profile used when neither --profile nor ETCTL_PROFILE names one'
+        }
+        &'etctl;help;profiles;use'= {
+        }
+        &'etctl;help;db'= {
+            cand list 'List credentials straight from the database'
+            cand revoke 'Revoke a credential straight in the database (audited as `db`, with who and why)'
+        }
+        &'etctl;help;db;list'= {
+        }
+        &'etctl;help;db;revoke'= {
+        }
+        &'etctl;help;completions'= {
+        }
+        &'etctl;help;help'= {
         }
     ]
     $completions[$command]

@@ -24,9 +24,9 @@ function __fish_etctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c etctl -n "__fish_etctl_needs_command" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_needs_command" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_needs_command" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_needs_command" -l profile -r -f -a "(etctl profiles --quiet 2>/dev/null)"
+complete -c etctl -n "__fish_etctl_needs_command" -l url -r
+complete -c etctl -n "__fish_etctl_needs_command" -l timeout -r
 complete -c etctl -n "__fish_etctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c etctl -n "__fish_etctl_needs_command" -s V -l version -d 'Print version'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "vendor" -d 'Vendor master key: create it, derive instance keys'
@@ -34,142 +34,161 @@ complete -c etctl -n "__fish_etctl_needs_command" -f -a "generate" -d 'Mint ak_/
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "verify" -d 'Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "register" -d 'Register a pair on the ledger (the secret comes from stdin, env or a prompt)'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "list" -d 'List the ledger\'s credentials (every page)'
-complete -c etctl -n "__fish_etctl_needs_command" -f -a "show" -d 'Show one credential'
+complete -c etctl -n "__fish_etctl_needs_command" -f -a "show" -d 'Show one credential (without API_KEY: the one etctl is using)'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "revoke" -d 'Revoke a credential through the API (asks first on a terminal; --yes otherwise)'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "rotate" -d 'Replace the operator credential: register a new pair, prove it, save it, revoke the old one'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "whoami" -d 'Show which credential the ledger sees (GET /whoami)'
+complete -c etctl -n "__fish_etctl_needs_command" -f -a "status" -d 'Which ledger and credential etctl uses, where each came from, and whether the ledger answers'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "login" -d 'Save a ledger URL and operator credential as a profile, after checking it with the ledger'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "logout" -d 'Forget a saved profile and its secret'
-complete -c etctl -n "__fish_etctl_needs_command" -f -a "profiles" -d 'List the saved profiles'
+complete -c etctl -n "__fish_etctl_needs_command" -f -a "profiles" -d 'List the saved profiles, or choose the default one (`profiles use NAME`)'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "db" -d 'Work on the ledger\'s SQLite database directly (while ledgerd is up or down)'
 complete -c etctl -n "__fish_etctl_needs_command" -f -a "completions" -d 'Print shell completions'
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key" -s h -l help -d 'Print help'
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key" -f -a "init" -d 'Create the vendor master key: in the OS keyring when reachable, else a 0600 file'
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key" -f -a "instance-key" -d 'Print the instance key (hex) to provision on that ledger as LEDGERD_INSTANCE_KEY'
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from init" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from init" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from init" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key help" -s h -l help -d 'Print help'
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key help" -s V -l version -d 'Print version'
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key help" -f -a "init" -d 'Create the vendor master key: in the OS keyring when reachable, else a 0600 file'
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key help" -f -a "instance-key" -d 'Print the instance key (hex) to provision on that ledger (--output FILE writes it 0600)'
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and not __fish_seen_subcommand_from init instance-key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from init" -l force -d 'Replace an existing vendor key (every pair minted with the old one stops verifying)'
 complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from instance-key" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from instance-key" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from instance-key" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from instance-key" -s o -l output -d 'Write the key to this new file, mode 0600, instead of stdout (an existing file is left alone)' -r -F
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from instance-key" -l fingerprint -d 'Print only the key\'s fingerprint (first 8 hex of its SHA-256), as ledgerd logs it at start'
 complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from instance-key" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from instance-key" -s V -l version -d 'Print version'
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the vendor master key: in the OS keyring when reachable, else a 0600 file'
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "instance-key" -d 'Print the instance key (hex) to provision on that ledger (--output FILE writes it 0600)'
+complete -c etctl -n "__fish_etctl_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c etctl -n "__fish_etctl_using_subcommand generate" -l instance -d 'Instance the pairs are for' -r
 complete -c etctl -n "__fish_etctl_using_subcommand generate" -s n -l count -d 'How many pairs' -r
 complete -c etctl -n "__fish_etctl_using_subcommand generate" -l format -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'A JSON array (generate) or object (rotate)'
-env\t'`ETCTL_API_KEY=... ETCTL_API_SECRET=...` lines to eval in a shell'"
-complete -c etctl -n "__fish_etctl_using_subcommand generate" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand generate" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand generate" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+env\t'Shell lines: `export ETCTL_API_KEY=...` (rotate, to eval), `ETCTL_API_KEY=... ETCTL_API_SECRET=...` (generate, one pair a line)'"
 complete -c etctl -n "__fish_etctl_using_subcommand generate" -l json -d 'Same as --format json'
 complete -c etctl -n "__fish_etctl_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c etctl -n "__fish_etctl_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c etctl -n "__fish_etctl_using_subcommand verify" -l instance -d 'Instance the pair should belong to' -r
-complete -c etctl -n "__fish_etctl_using_subcommand verify" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand verify" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand verify" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
 complete -c etctl -n "__fish_etctl_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand verify" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand register" -l label -d 'A label to find the credential by later' -r
-complete -c etctl -n "__fish_etctl_using_subcommand register" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
+complete -c etctl -n "__fish_etctl_using_subcommand register" -l profile -d 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential' -r -f -a "(etctl profiles --quiet 2>/dev/null)"
 complete -c etctl -n "__fish_etctl_using_subcommand register" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand register" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand register" -l timeout -d 'Seconds to wait for each answer from the ledger [default: 10]' -r
+complete -c etctl -n "__fish_etctl_using_subcommand register" -l label -d 'A label to find the credential by later' -r
 complete -c etctl -n "__fish_etctl_using_subcommand register" -l json -d 'Print the registered record as JSON'
 complete -c etctl -n "__fish_etctl_using_subcommand register" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand register" -s V -l version -d 'Print version'
+complete -c etctl -n "__fish_etctl_using_subcommand list" -l profile -d 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential' -r -f -a "(etctl profiles --quiet 2>/dev/null)"
+complete -c etctl -n "__fish_etctl_using_subcommand list" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
+complete -c etctl -n "__fish_etctl_using_subcommand list" -l timeout -d 'Seconds to wait for each answer from the ledger [default: 10]' -r
 complete -c etctl -n "__fish_etctl_using_subcommand list" -l status -d 'Which credentials' -r -f -a "active\t''
 revoked\t''
 all\t''"
-complete -c etctl -n "__fish_etctl_using_subcommand list" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand list" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand list" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand list" -l label -d 'Only credentials whose label matches this glob (`*` any run of characters, `?` one; exact otherwise)' -r
 complete -c etctl -n "__fish_etctl_using_subcommand list" -l json -d 'A JSON array of credential records'
+complete -c etctl -n "__fish_etctl_using_subcommand list" -s q -l quiet -d 'Only the keys, one per line (for xargs)'
 complete -c etctl -n "__fish_etctl_using_subcommand list" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand list" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand show" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
+complete -c etctl -n "__fish_etctl_using_subcommand show" -l profile -d 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential' -r -f -a "(etctl profiles --quiet 2>/dev/null)"
 complete -c etctl -n "__fish_etctl_using_subcommand show" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand show" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand show" -l timeout -d 'Seconds to wait for each answer from the ledger [default: 10]' -r
 complete -c etctl -n "__fish_etctl_using_subcommand show" -l json -d 'The credential record as JSON'
 complete -c etctl -n "__fish_etctl_using_subcommand show" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand show" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand revoke" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
+complete -c etctl -n "__fish_etctl_using_subcommand revoke" -l profile -d 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential' -r -f -a "(etctl profiles --quiet 2>/dev/null)"
 complete -c etctl -n "__fish_etctl_using_subcommand revoke" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand revoke" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand revoke" -l timeout -d 'Seconds to wait for each answer from the ledger [default: 10]' -r
 complete -c etctl -n "__fish_etctl_using_subcommand revoke" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
 complete -c etctl -n "__fish_etctl_using_subcommand revoke" -l json -d 'Print the API\'s answer as JSON'
 complete -c etctl -n "__fish_etctl_using_subcommand revoke" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand revoke" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l new-key -d 'Rotate to this already-minted key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)' -r
-complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l instance -d 'Mint the new pair for this instance with the vendor key' -r
-complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l label -d 'Label of the new credential [default: the old one\'s]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l format -d 'Output format; `env` prints the new ETCTL_API_KEY/ETCTL_API_SECRET to eval' -r -f -a "table\t'Aligned columns for people'
-json\t'A JSON array (generate) or object (rotate)'
-env\t'`ETCTL_API_KEY=... ETCTL_API_SECRET=...` lines to eval in a shell'"
-complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
+complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l profile -d 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential' -r -f -a "(etctl profiles --quiet 2>/dev/null)"
 complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l timeout -d 'Seconds to wait for each answer from the ledger [default: 10]' -r
+complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l new-key -d 'Rotate to this already-minted key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)' -r
+complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l instance -d 'Mint the new pair for this instance with the vendor key [default: the instance the ledger reports]' -r
+complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l label -d 'Label of the new credential [default: the old one\'s]' -r
+complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l format -d 'Output format; `env` prints `export ETCTL_API_KEY=…` and `export ETCTL_API_SECRET=…` to eval' -r -f -a "table\t'Aligned columns for people'
+json\t'A JSON array (generate) or object (rotate)'
+env\t'Shell lines: `export ETCTL_API_KEY=...` (rotate, to eval), `ETCTL_API_KEY=... ETCTL_API_SECRET=...` (generate, one pair a line)'"
 complete -c etctl -n "__fish_etctl_using_subcommand rotate" -l json -d 'Same as --format json'
 complete -c etctl -n "__fish_etctl_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c etctl -n "__fish_etctl_using_subcommand rotate" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand whoami" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
+complete -c etctl -n "__fish_etctl_using_subcommand whoami" -l profile -d 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential' -r -f -a "(etctl profiles --quiet 2>/dev/null)"
 complete -c etctl -n "__fish_etctl_using_subcommand whoami" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand whoami" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand whoami" -l timeout -d 'Seconds to wait for each answer from the ledger [default: 10]' -r
 complete -c etctl -n "__fish_etctl_using_subcommand whoami" -l json -d 'JSON output'
 complete -c etctl -n "__fish_etctl_using_subcommand whoami" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand whoami" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand login" -l api-key -d 'The operator ak_ key [default: ETCTL_API_KEY, else a prompt]; the secret comes from stdin, ETCTL_API_SECRET or a prompt' -r
-complete -c etctl -n "__fish_etctl_using_subcommand login" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
+complete -c etctl -n "__fish_etctl_using_subcommand status" -l profile -d 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential' -r -f -a "(etctl profiles --quiet 2>/dev/null)"
+complete -c etctl -n "__fish_etctl_using_subcommand status" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
+complete -c etctl -n "__fish_etctl_using_subcommand status" -l timeout -d 'Seconds to wait for each answer from the ledger [default: 10]' -r
+complete -c etctl -n "__fish_etctl_using_subcommand status" -l json -d 'JSON output'
+complete -c etctl -n "__fish_etctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c etctl -n "__fish_etctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c etctl -n "__fish_etctl_using_subcommand login" -l profile -d 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential' -r -f -a "(etctl profiles --quiet 2>/dev/null)"
 complete -c etctl -n "__fish_etctl_using_subcommand login" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand login" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand login" -l timeout -d 'Seconds to wait for each answer from the ledger [default: 10]' -r
+complete -c etctl -n "__fish_etctl_using_subcommand login" -l api-key -d 'The operator ak_ key [default: ETCTL_API_KEY, else a prompt]; the secret comes from stdin, ETCTL_API_SECRET or a prompt' -r
 complete -c etctl -n "__fish_etctl_using_subcommand login" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand login" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand logout" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand logout" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand logout" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand logout" -l profile -d 'The saved profile to act on [default: ETCTL_PROFILE, then `etctl profiles use`, then default]' -r -f -a "(etctl profiles --quiet 2>/dev/null)"
 complete -c etctl -n "__fish_etctl_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand logout" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand profiles" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand profiles" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand profiles" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
-complete -c etctl -n "__fish_etctl_using_subcommand profiles" -l json -d 'JSON output'
-complete -c etctl -n "__fish_etctl_using_subcommand profiles" -s h -l help -d 'Print help'
-complete -c etctl -n "__fish_etctl_using_subcommand profiles" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
-complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke" -s h -l help -d 'Print help'
-complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke" -f -a "list" -d 'List credentials straight from the database'
-complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke" -f -a "revoke" -d 'Revoke a credential straight in the database (audited as `db`, with who and why)'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and not __fish_seen_subcommand_from use help" -l json -d 'JSON output'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and not __fish_seen_subcommand_from use help" -s q -l quiet -d 'Only the profile names, one per line'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and not __fish_seen_subcommand_from use help" -s h -l help -d 'Print help'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and not __fish_seen_subcommand_from use help" -s V -l version -d 'Print version'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and not __fish_seen_subcommand_from use help" -f -a "use" -d 'Make NAME the profile used when neither --profile nor ETCTL_PROFILE names one'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and not __fish_seen_subcommand_from use help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and __fish_seen_subcommand_from use" -f -a "(etctl profiles --quiet 2>/dev/null)"
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and __fish_seen_subcommand_from use" -s V -l version -d 'Print version'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and __fish_seen_subcommand_from help" -f -a "use" -d 'Make NAME the profile used when neither --profile nor ETCTL_PROFILE names one'
+complete -c etctl -n "__fish_etctl_using_subcommand profiles; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke help" -s h -l help -d 'Print help'
+complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke help" -s V -l version -d 'Print version'
+complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke help" -f -a "list" -d 'List credentials straight from the database'
+complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke help" -f -a "revoke" -d 'Revoke a credential straight in the database (audited as `db`, with who and why)'
+complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l db -d 'The ledger\'s SQLite file; it must exist (nothing is ever created)' -r -F
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l status -d 'Which credentials' -r -f -a "active\t''
 revoked\t''
 all\t''"
-complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l label -d 'Only credentials whose label matches this glob (`*` any run of characters, `?` one; exact otherwise)' -r
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l json -d 'A JSON array of credential records'
+complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only the keys, one per line (for xargs)'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l db -d 'The ledger\'s SQLite file; it must exist (nothing is ever created)' -r -F
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l reason -d 'Why, for the audit trail (who did it is recorded as well)' -r
-complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l dry-run -d 'Say what would be revoked, and change nothing'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand completions" -l profile -d 'Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential' -r
-complete -c etctl -n "__fish_etctl_using_subcommand completions" -l url -d 'Ledger URL; beats ETCTL_URL and the profile\'s URL [default: http://127.0.0.1:8080]' -r
-complete -c etctl -n "__fish_etctl_using_subcommand completions" -l timeout -d 'Seconds to wait for each answer from the ledger' -r
+complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "list" -d 'List credentials straight from the database'
+complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a credential straight in the database (audited as `db`, with who and why)'
+complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c etctl -n "__fish_etctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "vendor" -d 'Vendor master key: create it, derive instance keys'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "generate" -d 'Mint ak_/sk_ pairs for an instance with the vendor key'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "verify" -d 'Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "register" -d 'Register a pair on the ledger (the secret comes from stdin, env or a prompt)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "list" -d 'List the ledger\'s credentials (every page)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "show" -d 'Show one credential (without API_KEY: the one etctl is using)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "revoke" -d 'Revoke a credential through the API (asks first on a terminal; --yes otherwise)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "rotate" -d 'Replace the operator credential: register a new pair, prove it, save it, revoke the old one'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "whoami" -d 'Show which credential the ledger sees (GET /whoami)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "status" -d 'Which ledger and credential etctl uses, where each came from, and whether the ledger answers'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "login" -d 'Save a ledger URL and operator credential as a profile, after checking it with the ledger'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "logout" -d 'Forget a saved profile and its secret'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "profiles" -d 'List the saved profiles, or choose the default one (`profiles use NAME`)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "db" -d 'Work on the ledger\'s SQLite database directly (while ledgerd is up or down)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "completions" -d 'Print shell completions'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and not __fish_seen_subcommand_from vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "init" -d 'Create the vendor master key: in the OS keyring when reachable, else a 0600 file'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "instance-key" -d 'Print the instance key (hex) to provision on that ledger (--output FILE writes it 0600)'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and __fish_seen_subcommand_from profiles" -f -a "use" -d 'Make NAME the profile used when neither --profile nor ETCTL_PROFILE names one'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "list" -d 'List credentials straight from the database'
+complete -c etctl -n "__fish_etctl_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "revoke" -d 'Revoke a credential straight in the database (audited as `db`, with who and why)'

@@ -51,7 +51,7 @@ fn rotate_an_environment_credential_to_a_given_pair() {
     let home = Home::new();
 
     let run = etctl_in(home.cmd_as(&ledger, &old), &["rotate", "--new-key", &new.0, "--format", "env"], &new.1).ok();
-    assert_eq!(run.stdout, format!("ETCTL_API_KEY={} ETCTL_API_SECRET={}\n", new.0, new.1));
+    assert_eq!(run.stdout, format!("export ETCTL_API_KEY={}\nexport ETCTL_API_SECRET={}\n", new.0, new.1));
     assert!(run.stderr.contains("ETCTL_API_KEY/ETCTL_API_SECRET"), "{}", run.stderr);
     assert!(ledger.client_as(&old).whoami().is_err());
     ledger.client_as(&new).whoami().unwrap();
@@ -77,9 +77,10 @@ fn a_failed_rotation_stops_changes_nothing_more_and_says_what_happened() {
     ledger.client_as(&old).whoami().expect("the old credential still works");
     redactions(&[]).bind(|| insta::assert_snapshot!("rotate_step1_refused", run.transcript()));
 
-    // No new pair given and no instance: a usage error naming both ways.
-    let run = etctl(home.cmd_as(&ledger, &old), &["rotate"]).code(2);
-    assert!(run.stderr.contains("--instance") && run.stderr.contains("--new-key"), "{}", run.stderr);
+    // No new pair given and no vendor key to mint one for the ledger's instance: say how to get one.
+    let run = etctl(home.cmd_as(&ledger, &old), &["rotate"]).code(3);
+    assert!(run.stderr.contains("vendor"), "{}", run.stderr);
+    ledger.client_as(&old).whoami().expect("the old credential still works");
 
     // A broken current credential: stop before registering anything.
     let wrong = (old.0.clone(), ledger.mint().1);
@@ -101,9 +102,9 @@ set -euo pipefail
 # ETCTL_VENDOR_KEY_FILE, all exported.
 old="$ETCTL_API_KEY"
 old_secret="$ETCTL_API_SECRET"
-# rotate prints the new pair as `ETCTL_API_KEY=… ETCTL_API_SECRET=…`; the variables are already
-# exported, so assigning them updates the environment of every later command.
-eval "$(etctl rotate --instance "$INSTANCE" --format env)"
+# rotate prints the new pair as `export ETCTL_API_KEY=…` lines, so every later command sees it;
+# the instance is the one the ledger reports.
+eval "$(etctl rotate --format env)"
 test "$ETCTL_API_KEY" != "$old"
 # The new credential works, and the old one is revoked.
 test "$(etctl whoami | cut -f1)" = "$ETCTL_API_KEY"

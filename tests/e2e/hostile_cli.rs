@@ -602,7 +602,7 @@ fn an_endless_answer_is_cut_off_without_filling_memory() {
 fn a_server_that_never_answers_times_out_with_a_clear_message() {
     let home = Home::new();
     // The default is documented; scripts can lower it.
-    let help = run(home.cmd().arg("--help"), b"");
+    let help = run(home.cmd().args(["list", "--help"]), b"");
     assert!(help.stdout.contains("--timeout <SECONDS>") && help.stdout.contains("[default: 10]"), "{}", help.stdout);
 
     // Accepts the connection, reads nothing, answers nothing.

@@ -14,6 +14,10 @@ mod etctl_scripting;
 mod etctl_support;
 mod etctl_vendor;
 
+// Issue 10: the operator's experience; terminal behaviour in a real terminal (tmux).
+mod operator_ux;
+mod terminal;
+
 // Reliability (issue 5): hostile input to etctl.
 mod hostile_cli;
 

@@ -28,6 +28,9 @@ pub enum ClientError {
     NotTheApi { url: String, status: u16, detail: String },
     #[error("the ledger URL {url:?} is not valid: {detail}")]
     BadUrl { url: String, detail: String },
+    /// An `https://` URL whose server answered in plain HTTP.
+    #[error("the server at {url} does not speak TLS")]
+    NotTls { url: String },
 }
 
 impl ClientError {
@@ -116,8 +119,17 @@ impl Client {
         let mut detail = error.to_string();
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
+            // A TLS client reading a plain-HTTP answer sees bytes that are no TLS record.
+            if let Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) =
+                cause.downcast_ref::<rustls::Error>()
+            {
+                return ClientError::NotTls { url };
+            }
             detail = cause.to_string();
             source = cause.source();
+        }
+        if detail.contains("InvalidContentType") {
+            return ClientError::NotTls { url };
         }
         ClientError::Unreachable { url, detail }
     }

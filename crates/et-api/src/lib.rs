@@ -222,11 +222,18 @@ pub struct RevokeResponse {
     pub revoked: bool,
 }
 
-/// `GET /whoami` answer: who the calling credential is.
+/// `GET /whoami` answer: who the calling credential is, and which ledger answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhoAmI {
     pub api_key: String,
     pub label: Option<String>,
+    /// The ledger's instance id, the one its credentials are minted for (absent from ledgers
+    /// older than this field).
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// The ledger's version, with commit and build date when it knows them.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 /// `POST /accounts` body.

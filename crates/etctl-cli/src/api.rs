@@ -1,15 +1,18 @@
-//! The operator commands that talk to a ledger's API: register, list, show, revoke, whoami, and
-//! login/logout/profiles, which save what the others use.
+//! The operator commands that talk to a ledger's API: register, list, show, revoke, whoami,
+//! status, and login/logout/profiles, which save what the others use.
 
 use et_api::client::Credentials;
-use et_api::{RegisterRequest, SecretString};
+use et_api::{CredentialRecord, RegisterRequest, SecretString};
 use et_core::{ApiKey, ApiSecret};
 use serde::Serialize;
 
-use crate::cli::{GlobalArgs, JsonArg, ListArgs, LoginArgs, RegisterArgs, RevokeArgs, ShowArgs};
-use crate::exit::{Failure, Outcome};
-use crate::output::{Out, note};
-use crate::profile::{self, ProfilesFile, SecretIn};
+use crate::cli::{
+    GlobalArgs, ListArgs, ListFilter, LoginArgs, ProfileArg, ProfilesArgs, ProfilesUseArgs, RegisterArgs, RevokeArgs,
+    ShowArgs, StatusArgs, WhoamiArgs,
+};
+use crate::exit::{Class, Failure, Outcome};
+use crate::output::{Out, note, warn};
+use crate::profile::{self, Chosen, CredentialSource, ProfilesFile, SecretIn};
 use crate::{input, status_filter, table};
 
 /// Checks an `ak_` key locally (format and checksum), before any call.
@@ -46,27 +49,53 @@ pub fn register(global: &GlobalArgs, args: &RegisterArgs) -> Outcome {
     out.flush()
 }
 
-/// `etctl list`.
-pub fn list(global: &GlobalArgs, args: &ListArgs) -> Outcome {
-    let target = profile::resolve(global, true)?;
-    let status = status_filter(args.status);
-    let records = target.client()?.list_all(status).map_err(|e| Failure::from_client(e, "listing credentials"))?;
+/// Keeps the records whose label matches `--label` (a glob; a credential without a label never
+/// matches).
+fn filter_label(records: Vec<CredentialRecord>, pattern: Option<&str>) -> Result<Vec<CredentialRecord>, Failure> {
+    let Some(pattern) = pattern else { return Ok(records) };
+    let glob = glob::Pattern::new(pattern).map_err(|e| {
+        Failure::usage(format!("--label {pattern:?} is not a valid pattern ({e}); use * and ? as wildcards"))
+    })?;
+    Ok(records.into_iter().filter(|r| r.label.as_deref().is_some_and(|l| glob.matches(l))).collect())
+}
+
+/// Prints a list of credentials as `--json`, `--quiet` or the table ask.
+pub fn print_records(records: Vec<CredentialRecord>, filter: &ListFilter) -> Outcome {
+    let records = filter_label(records, filter.label.as_deref())?;
     let mut out = Out::new();
-    if args.json {
+    if filter.json {
         out.json(&records)?;
+    } else if filter.quiet {
+        for r in &records {
+            out.line(&r.api_key)?;
+        }
     } else if records.is_empty() {
-        note(&format!("no {} credentials", status.as_str()));
+        let labelled = filter.label.as_deref().map(|l| format!(" labelled {l:?}")).unwrap_or_default();
+        note(&format!("no {} credentials{labelled}", status_filter(filter.status).as_str()));
     } else {
         out.line(&table::records(&records))?;
     }
     out.flush()
 }
 
-/// `etctl show`.
-pub fn show(global: &GlobalArgs, args: &ShowArgs) -> Outcome {
-    let key = parse_key(&args.api_key)?;
+/// `etctl list`.
+pub fn list(global: &GlobalArgs, args: &ListArgs) -> Outcome {
     let target = profile::resolve(global, true)?;
-    let record = target.client()?.get(key.as_str()).map_err(|e| Failure::from_client(e, &format!("showing {key}")))?;
+    let status = status_filter(args.filter.status);
+    let records = target.client()?.list_all(status).map_err(|e| Failure::from_client(e, "listing credentials"))?;
+    print_records(records, &args.filter)
+}
+
+/// `etctl show`: the credential given, or without one, the operator credential in use.
+pub fn show(global: &GlobalArgs, args: &ShowArgs) -> Outcome {
+    let given = args.api_key.as_deref().map(parse_key).transpose()?;
+    let target = profile::resolve(global, true)?;
+    let client = target.client()?;
+    let key = match given {
+        Some(key) => key.to_string(),
+        None => client.whoami().map_err(|e| Failure::from_client(e, "asking who the credential is"))?.api_key,
+    };
+    let record = client.get(&key).map_err(|e| Failure::from_client(e, &format!("showing {key}")))?;
     let mut out = Out::new();
     if args.json {
         out.json(&record)?;
@@ -76,17 +105,47 @@ pub fn show(global: &GlobalArgs, args: &ShowArgs) -> Outcome {
     out.flush()
 }
 
-/// `etctl revoke`.
+/// How a credential source reads in a sentence.
+fn credential_from(source: &CredentialSource) -> String {
+    match source {
+        CredentialSource::Env => "ETCTL_API_KEY".into(),
+        CredentialSource::Profile(name) => format!("profile {name:?}"),
+    }
+}
+
+/// `etctl revoke`. The question names the label, and says so when the credential is the one
+/// etctl itself is using.
 pub fn revoke(global: &GlobalArgs, args: &RevokeArgs) -> Outcome {
     let key = parse_key(&args.api_key)?;
     let target = profile::resolve(global, true)?;
-    input::confirm(
-        &format!("Revoke {key} on {}? It can never be reactivated", target.url),
-        args.yes,
-        &format!("not revoking {key}"),
-    )?;
-    let answer =
-        target.client()?.revoke(key.as_str()).map_err(|e| Failure::from_client(e, &format!("revoking {key}")))?;
+    let client = target.client()?;
+    let own = target.credential.as_ref().filter(|(c, _)| c.api_key == key.as_str()).map(|(_, source)| source);
+    if let Some(source) = own {
+        warn(&format!(
+            "{key} is the credential etctl is using now (from {}); once it is revoked, etctl cannot reach this ledger until you switch to another credential (`etctl rotate` does both safely)",
+            credential_from(source)
+        ));
+    }
+    if !args.yes {
+        let record = client.get(key.as_str()).map_err(|e| Failure::from_client(e, &format!("looking up {key}")))?;
+        if !record.active {
+            return Err(Failure::new(
+                Class::NotFound,
+                format!(
+                    "revoking {key}: it is already revoked (by {}, at {}); nothing to do",
+                    record.revoked_by.as_deref().unwrap_or("?"),
+                    table::when(record.revoked_at.as_deref())
+                ),
+            ));
+        }
+        let label = record.label.as_deref().map(|l| format!(" (label {l:?})")).unwrap_or_default();
+        input::confirm(
+            &format!("Revoke {key}{label} on {}? It can never be reactivated.", target.url),
+            false,
+            &format!("not revoking {key}"),
+        )?;
+    }
+    let answer = client.revoke(key.as_str()).map_err(|e| Failure::from_client(e, &format!("revoking {key}")))?;
     let mut out = Out::new();
     if args.json {
         out.json(&answer)?;
@@ -97,7 +156,7 @@ pub fn revoke(global: &GlobalArgs, args: &RevokeArgs) -> Outcome {
 }
 
 /// `etctl whoami`.
-pub fn whoami(global: &GlobalArgs, args: &JsonArg) -> Outcome {
+pub fn whoami(global: &GlobalArgs, args: &WhoamiArgs) -> Outcome {
     let target = profile::resolve(global, true)?;
     let me = target.client()?.whoami().map_err(|e| Failure::from_client(e, "asking who the credential is"))?;
     let mut out = Out::new();
@@ -112,11 +171,112 @@ pub fn whoami(global: &GlobalArgs, args: &JsonArg) -> Outcome {
     out.flush()
 }
 
+#[derive(Serialize)]
+struct Status {
+    url: String,
+    url_from: String,
+    api_key: Option<String>,
+    credential_from: Option<String>,
+    /// Whether the ledger answered `GET /health` (an unhealthy ledger answers too).
+    reachable: bool,
+    /// Whether the ledger accepted the credential (`GET /whoami`); null without one.
+    authenticated: Option<bool>,
+    label: Option<String>,
+    server_version: Option<String>,
+    instance: Option<String>,
+    /// What went wrong, when something did.
+    problem: Option<String>,
+}
+
+/// `etctl status`: what etctl would use and whether it works. Exits with the class of the first
+/// problem (no credential 3, unreachable 4, refused 5), after printing everything it found.
+pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Outcome {
+    let target = profile::resolve(global, false)?;
+    let mut problem: Option<Failure> = None;
+    let credential = match profile::resolve(global, true) {
+        Ok(t) => t.credential,
+        Err(f) => {
+            problem = Some(f);
+            None
+        }
+    };
+    let client = target.anonymous()?;
+    let reachable = match client.health() {
+        Ok(_) => true,
+        Err(e @ et_api::client::ClientError::Api { .. }) => {
+            // An unhealthy ledger (503) still answers as the ledger.
+            let f = Failure::from_client(e, "checking the ledger's health");
+            problem.get_or_insert(f);
+            true
+        }
+        Err(e) => {
+            problem = Some(Failure::from_client(e, "reaching the ledger"));
+            false
+        }
+    };
+    let mut status = Status {
+        url: target.url.clone(),
+        url_from: target.url_source.describe(),
+        api_key: credential.as_ref().map(|(c, _)| c.api_key.clone()),
+        credential_from: credential.as_ref().map(|(_, s)| credential_from(s)),
+        reachable,
+        authenticated: None,
+        label: None,
+        server_version: None,
+        instance: None,
+        problem: None,
+    };
+    if let (true, Some((credentials, _))) = (reachable, &credential) {
+        match client.with_credentials(credentials.clone()).whoami() {
+            Ok(me) => {
+                status.authenticated = Some(true);
+                status.label = me.label;
+                status.server_version = me.version;
+                status.instance = me.instance;
+            }
+            Err(e) => {
+                status.authenticated = Some(false);
+                problem.get_or_insert(Failure::from_client(e, "checking the credential"));
+            }
+        }
+    }
+    status.problem = problem.as_ref().map(|f| f.message.clone());
+    let mut out = Out::new();
+    if args.json {
+        out.json(&status)?;
+    } else {
+        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        let credential_line = match (&status.api_key, &status.credential_from) {
+            (Some(key), Some(from)) => {
+                let label = status.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+                format!("{key}{label}    from {from}")
+            }
+            _ => "none".into(),
+        };
+        let answers = match (status.reachable, status.authenticated) {
+            (false, _) => "no".to_owned(),
+            (true, Some(true)) => "yes, and it accepts the credential".to_owned(),
+            (true, Some(false)) => "yes, but it refuses the credential".to_owned(),
+            (true, None) => "yes".to_owned(),
+        };
+        out.line(&format!("ledger      {}    from {}", status.url, status.url_from))?;
+        out.line(&format!("credential  {credential_line}"))?;
+        out.line(&format!("answers     {answers}"))?;
+        out.line(&format!("server      {}", dash(&status.server_version)))?;
+        out.line(&format!("instance    {}", dash(&status.instance)))?;
+    }
+    out.flush()?;
+    match problem {
+        Some(failure) => Err(failure),
+        None => Ok(()),
+    }
+}
+
 /// `etctl login`: checks the credential with `GET /whoami`, then saves URL and credential.
 pub fn login(global: &GlobalArgs, args: &LoginArgs) -> Outcome {
-    let (name, _) = profile::selected_name(global);
-    profile::check_name(&name)?;
     let mut file = ProfilesFile::load()?;
+    let (name, _) = profile::selected_name(global.profile.as_deref(), &file);
+    profile::check_name(&name)?;
     let url = global
         .url
         .clone()
@@ -136,7 +296,7 @@ pub fn login(global: &GlobalArgs, args: &LoginArgs) -> Outcome {
     let secret = parse_secret(&text)?;
 
     let credentials = Credentials { api_key: key.to_string(), api_secret: SecretString::new(secret.expose()) };
-    let target = profile::Target::at(&url, global.timeout);
+    let target = profile::Target::at(&url, global.timeout());
     let me = target
         .client_as(credentials.clone())?
         .whoami()
@@ -159,10 +319,10 @@ pub fn login(global: &GlobalArgs, args: &LoginArgs) -> Outcome {
 }
 
 /// `etctl logout`.
-pub fn logout(global: &GlobalArgs) -> Outcome {
-    let (name, _) = profile::selected_name(global);
-    profile::check_name(&name)?;
+pub fn logout(args: &ProfileArg) -> Outcome {
     let mut file = ProfilesFile::load()?;
+    let (name, _) = profile::selected_name(args.profile.as_deref(), &file);
+    profile::check_name(&name)?;
     if !file.remove(&name) {
         return Err(Failure::config(format!("there is no profile {name:?}; see `etctl profiles`")));
     }
@@ -181,9 +341,9 @@ struct ProfileRow<'a> {
 }
 
 /// `etctl profiles`.
-pub fn profiles(global: &GlobalArgs, args: &JsonArg) -> Outcome {
-    let (selected, _) = profile::selected_name(global);
+pub fn profiles(global: &ProfileArg, args: &ProfilesArgs) -> Outcome {
     let file = ProfilesFile::load()?;
+    let (selected, chosen) = profile::selected_name(global.profile.as_deref(), &file);
     let rows: Vec<ProfileRow<'_>> = file
         .profiles
         .iter()
@@ -198,11 +358,14 @@ pub fn profiles(global: &GlobalArgs, args: &JsonArg) -> Outcome {
     let mut out = Out::new();
     if args.json {
         out.json(&rows)?;
+    } else if args.quiet {
+        for r in &rows {
+            out.line(r.name)?;
+        }
     } else if rows.is_empty() {
         note("no profiles; save one with `etctl login`");
     } else {
-        let mut t = comfy_table::Table::new();
-        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+        let mut t = table::plain();
         t.set_header(["", "PROFILE", "URL", "API KEY", "SECRET IN"]);
         for r in &rows {
             let secret_in = match r.secret_in {
@@ -212,6 +375,33 @@ pub fn profiles(global: &GlobalArgs, args: &JsonArg) -> Outcome {
             t.add_row([if r.selected { "*" } else { "" }, r.name, r.url, r.api_key, secret_in]);
         }
         out.line(&t.to_string())?;
+        if rows.iter().any(|r| r.selected) {
+            note(&format!("* in use (chosen by {})", chosen.describe()));
+        } else if chosen == Chosen::Default {
+            note("no profile is selected: choose one with `etctl profiles use NAME`, --profile or ETCTL_PROFILE");
+        }
     }
     out.flush()
+}
+
+/// `etctl profiles use NAME`: remembers NAME as the profile to use by default.
+pub fn profiles_use(args: &ProfilesUseArgs) -> Outcome {
+    profile::check_name(&args.name)?;
+    let mut file = ProfilesFile::load()?;
+    if !file.profiles.contains_key(&args.name) {
+        let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+        let known =
+            if known.is_empty() { "there are none yet".to_owned() } else { format!("saved: {}", known.join(", ")) };
+        return Err(Failure::config(format!(
+            "there is no profile {:?} ({known}); save it first with `etctl login --profile {}`",
+            args.name, args.name
+        )));
+    }
+    file.current = Some(args.name.clone());
+    file.save()?;
+    note(&format!("etctl now uses profile {:?} unless --profile or ETCTL_PROFILE names another", args.name));
+    if std::env::var("ETCTL_PROFILE").is_ok_and(|v| !v.trim().is_empty()) {
+        warn("ETCTL_PROFILE is set in this shell, and wins over this choice until you unset it");
+    }
+    Ok(())
 }

@@ -8,33 +8,55 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 /// The default ledger URL when neither `--url`, `ETCTL_URL` nor a profile gives one.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 
-/// Shown at the end of `etctl --help`; the same table is in `EXIT_CODES.md`.
-pub const AFTER_HELP: &str = "\
-Environment:
-  ETCTL_URL              ledger URL [default: http://127.0.0.1:8080]
-  ETCTL_API_KEY          operator credential: its ak_ key
-  ETCTL_API_SECRET       operator credential: its sk_ secret
-  ETCTL_PROFILE          saved profile to use [default: default]
-  ETCTL_NEW_API_SECRET   secret for register, verify, rotate --new-key
-  ETCTL_VENDOR_KEY_FILE  vendor master key file (keyring then unused)
-  ETCTL_DB               ledger database for the `db` commands
-  ETCTL_KEYRING=off      never use the OS keyring (0600 files instead)
-  NO_COLOR               no colour (none off a terminal either)
+/// Every environment variable etctl reads, with what it is for: the end of `etctl --help` and the
+/// ENVIRONMENT section of the man pages come from this one list.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("ETCTL_URL", "ledger URL [default: http://127.0.0.1:8080]"),
+    ("ETCTL_API_KEY", "operator credential: its ak_ key"),
+    ("ETCTL_API_SECRET", "operator credential: its sk_ secret"),
+    ("ETCTL_PROFILE", "saved profile to use [default: `etctl profiles use`, else default]"),
+    ("ETCTL_NEW_API_SECRET", "secret for register, verify, rotate --new-key"),
+    ("ETCTL_VENDOR_KEY_FILE", "vendor master key file (the keyring is then unused)"),
+    ("ETCTL_DB", "ledger database for the `db` commands"),
+    ("ETCTL_KEYRING", "`off` never uses the OS keyring (0600 files instead)"),
+    ("NO_COLOR", "no colour (there is none off a terminal either)"),
+    ("COLUMNS", "width of tables on a terminal [default: the terminal's]"),
+    ("XDG_CONFIG_HOME", "holds etctl/profiles.json and etctl/vendor.key [default: ~/.config]"),
+    ("SUDO_USER", "the operator `etctl db revoke` records [default: the real user]"),
+];
 
-Precedence: flags > ETCTL_* environment > saved profile > defaults.
+/// Every exit code and what it means: the end of `etctl --help`, the EXIT STATUS section of the
+/// man pages, and (checked by a test) EXIT_CODES.md.
+pub const EXIT_STATUS: &[(u8, &str)] = &[
+    (0, "success (also when the reader closes the pipe early)"),
+    (1, "internal or unexpected error"),
+    (2, "usage: bad arguments; confirmation needed (--yes) or declined"),
+    (3, "config: no URL, credential or vendor key; key file not 0600"),
+    (4, "ledger unreachable: refused, timed out, not TLS, or not the ledger API"),
+    (5, "unauthorized: the ledger refused the operator credential (401)"),
+    (6, "invalid credential: secret not derived for the key (403, verify)"),
+    (7, "duplicate: the api_key was registered before (409)"),
+    (8, "not found: no such credential, or already revoked"),
+    (9, "bad input: malformed key or secret, wrong --db, not a ledger db"),
+    (10, "ledger error: 5xx, or 429 (too many attempts; retry later)"),
+    (130, "interrupted (Ctrl-C); the terminal is restored first"),
+];
 
-Exit codes:
-  0   success (also when the reader closes the pipe early)
-  1   internal or unexpected error
-  2   usage: bad arguments; confirmation needed (--yes) or declined
-  3   config: no URL, credential or vendor key; key file not 0600
-  4   ledger unreachable: refused, timed out, or not the ledger API
-  5   unauthorized: the ledger refused the operator credential (401)
-  6   invalid credential: secret not derived for the key (403, verify)
-  7   duplicate: the api_key was registered before (409)
-  8   not found: no such credential, or already revoked (404)
-  9   bad input: malformed key or secret, wrong --db, not a ledger db
-  10  ledger error: 5xx, or 429 (too many attempts; retry later)";
+/// Shown at the end of `etctl --help`.
+pub fn after_help() -> String {
+    let mut text = String::from("Environment:\n");
+    for (name, what) in ENVIRONMENT {
+        text.push_str(&format!("  {name:<22} {what}\n"));
+    }
+    text.push_str(
+        "\nPrecedence: flags > ETCTL_* environment > saved profile > defaults (`etctl status` shows which).\n\nExit codes:\n",
+    );
+    for (code, what) in EXIT_STATUS {
+        text.push_str(&format!("  {code:<3} {what}\n"));
+    }
+    text.truncate(text.trim_end().len());
+    text
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,29 +68,79 @@ Exit codes:
         operators register, list, inspect, revoke and rotate credentials through the ledger's API, \
         or revoke straight in its database when the API is down (`db`).\n\n\
         stdout carries data only; messages go to stderr. Secrets are never taken from the command line.",
-    after_help = AFTER_HELP,
-    propagate_version = true,
-    disable_help_subcommand = true
+    after_help = after_help(),
+    version = VERSION,
+    propagate_version = true
 )]
 pub struct Cli {
+    /// The ledger options given before the command (`etctl --url URL list`), as older scripts do;
+    /// hidden, and refused for commands that do not talk to a ledger.
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub early: EarlyArgs,
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every command accepts.
+/// etctl's version with the commit and build date (`0.1.0 (commit 1a2b3c4d5e6f, built 2026-12-02)`),
+/// from build.rs; a build outside a git checkout says only the date.
+pub const VERSION: &str = env!("ETCTL_LONG_VERSION");
+
+/// Seconds etctl waits for each answer from the ledger unless told otherwise.
+pub const DEFAULT_TIMEOUT: u64 = 10;
+
+/// [`LedgerArgs`] placed before the command name: accepted (hidden) so scripts written for the
+/// global options keep working.
 #[derive(Debug, Args)]
+pub struct EarlyArgs {
+    #[arg(long = "profile", value_name = "NAME", hide = true)]
+    pub profile: Option<String>,
+    #[arg(long = "url", value_name = "URL", hide = true)]
+    pub url: Option<String>,
+    #[arg(long = "timeout", value_name = "SECONDS", hide = true, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: Option<u64>,
+}
+
+impl EarlyArgs {
+    pub fn any(&self) -> bool {
+        self.profile.is_some() || self.url.is_some() || self.timeout.is_some()
+    }
+}
+
+/// Which ledger and credential a command talks to: the commands that call the ledger's API.
+#[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
-    /// Use this saved profile (see `etctl login`); beats ETCTL_PROFILE and the ETCTL_* credential
-    #[arg(long, global = true, value_name = "NAME")]
+    /// Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential
+    #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
     /// Ledger URL; beats ETCTL_URL and the profile's URL [default: http://127.0.0.1:8080]
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub url: Option<String>,
-    /// Seconds to wait for each answer from the ledger
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub timeout: u64,
+    /// Seconds to wait for each answer from the ledger [default: 10]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: Option<u64>,
+}
+
+impl GlobalArgs {
+    /// These options, with any given before the command name filling the gaps.
+    pub fn merged(&self, early: &EarlyArgs) -> GlobalArgs {
+        GlobalArgs {
+            profile: self.profile.clone().or_else(|| early.profile.clone()),
+            url: self.url.clone().or_else(|| early.url.clone()),
+            timeout: self.timeout.or(early.timeout),
+        }
+    }
+
+    pub fn timeout(&self) -> u64 {
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+}
+
+/// `--profile` alone, for the commands that work on saved profiles without calling the ledger.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProfileArg {
+    /// The saved profile to act on [default: ETCTL_PROFILE, then `etctl profiles use`, then default]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,20 +156,22 @@ pub enum Command {
     Register(RegisterArgs),
     /// List the ledger's credentials (every page)
     List(ListArgs),
-    /// Show one credential
+    /// Show one credential (without API_KEY: the one etctl is using)
     Show(ShowArgs),
     /// Revoke a credential through the API (asks first on a terminal; --yes otherwise)
     Revoke(RevokeArgs),
     /// Replace the operator credential: register a new pair, prove it, save it, revoke the old one
     Rotate(RotateArgs),
     /// Show which credential the ledger sees (GET /whoami)
-    Whoami(JsonArg),
+    Whoami(WhoamiArgs),
+    /// Which ledger and credential etctl uses, where each came from, and whether the ledger answers
+    Status(StatusArgs),
     /// Save a ledger URL and operator credential as a profile, after checking it with the ledger
     Login(LoginArgs),
     /// Forget a saved profile and its secret
-    Logout,
-    /// List the saved profiles
-    Profiles(JsonArg),
+    Logout(ProfileArg),
+    /// List the saved profiles, or choose the default one (`profiles use NAME`)
+    Profiles(ProfilesArgs),
     /// Work on the ledger's SQLite database directly (while ledgerd is up or down)
     #[command(subcommand)]
     Db(DbCommand),
@@ -109,7 +183,7 @@ pub enum Command {
 pub enum VendorCommand {
     /// Create the vendor master key: in the OS keyring when reachable, else a 0600 file
     Init(VendorInitArgs),
-    /// Print the instance key (hex) to provision on that ledger as LEDGERD_INSTANCE_KEY
+    /// Print the instance key (hex) to provision on that ledger (--output FILE writes it 0600)
     InstanceKey(InstanceKeyArgs),
 }
 
@@ -125,6 +199,12 @@ pub struct InstanceKeyArgs {
     /// Instance id: 1-64 characters of a-z, 0-9 and -
     #[arg(value_name = "INSTANCE")]
     pub instance: String,
+    /// Write the key to this new file, mode 0600, instead of stdout (an existing file is left alone)
+    #[arg(short, long, value_name = "FILE", conflicts_with = "fingerprint")]
+    pub output: Option<PathBuf>,
+    /// Print only the key's fingerprint (first 8 hex of its SHA-256), as ledgerd logs it at start
+    #[arg(long)]
+    pub fingerprint: bool,
 }
 
 /// Output formats of `generate` and `rotate`.
@@ -134,7 +214,7 @@ pub enum Format {
     Table,
     /// A JSON array (generate) or object (rotate)
     Json,
-    /// `ETCTL_API_KEY=... ETCTL_API_SECRET=...` lines to eval in a shell
+    /// Shell lines: `export ETCTL_API_KEY=...` (rotate, to eval), `ETCTL_API_KEY=... ETCTL_API_SECRET=...` (generate, one pair a line)
     Env,
 }
 
@@ -166,6 +246,8 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
     /// The ak_ key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)
     #[arg(value_name = "API_KEY")]
     pub api_key: String,
@@ -185,20 +267,38 @@ pub enum Status {
     All,
 }
 
+/// How `list` and `db list` filter and print.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub struct ListFilter {
     /// Which credentials
     #[arg(long, value_enum, default_value_t = Status::Active)]
     pub status: Status,
+    /// Only credentials whose label matches this glob (`*` any run of characters, `?` one; exact otherwise)
+    #[arg(long, value_name = "PATTERN")]
+    pub label: Option<String>,
     /// A JSON array of credential records
-    #[arg(long)]
+    #[arg(long, conflicts_with = "quiet")]
     pub json: bool,
+    /// Only the keys, one per line (for xargs)
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
+    #[command(flatten)]
+    pub filter: ListFilter,
 }
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
+    /// The ak_ key to show [default: the operator credential etctl is using]
     #[arg(value_name = "API_KEY")]
-    pub api_key: String,
+    pub api_key: Option<String>,
     /// The credential record as JSON
     #[arg(long)]
     pub json: bool,
@@ -206,6 +306,9 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
+    /// The ak_ key to revoke; revocation is permanent
     #[arg(value_name = "API_KEY")]
     pub api_key: String,
     /// Do not ask for confirmation (required without a terminal)
@@ -218,10 +321,12 @@ pub struct RevokeArgs {
 
 #[derive(Debug, Args)]
 pub struct RotateArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
     /// Rotate to this already-minted key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)
     #[arg(long, value_name = "API_KEY", conflicts_with = "instance")]
     pub new_key: Option<String>,
-    /// Mint the new pair for this instance with the vendor key
+    /// Mint the new pair for this instance with the vendor key [default: the instance the ledger reports]
     #[arg(long, value_name = "INSTANCE")]
     pub instance: Option<String>,
     /// Label of the new credential [default: the old one's]
@@ -230,20 +335,59 @@ pub struct RotateArgs {
     /// Same as --format json
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
-    /// Output format; `env` prints the new ETCTL_API_KEY/ETCTL_API_SECRET to eval
+    /// Output format; `env` prints `export ETCTL_API_KEY=…` and `export ETCTL_API_SECRET=…` to eval
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 }
 
 #[derive(Debug, Args)]
-pub struct JsonArg {
+pub struct WhoamiArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
     /// JSON output
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    pub command: Option<ProfilesCommand>,
+    /// JSON output
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
+    /// Only the profile names, one per line
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// Make NAME the profile used when neither --profile nor ETCTL_PROFILE names one
+    Use(ProfilesUseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesUseArgs {
+    /// A saved profile (see `etctl profiles`)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
 pub struct LoginArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
     /// The operator ak_ key [default: ETCTL_API_KEY, else a prompt]; the secret comes from stdin,
     /// ETCTL_API_SECRET or a prompt
     #[arg(long, value_name = "API_KEY")]
@@ -269,16 +413,13 @@ pub struct DbArg {
 pub struct DbListArgs {
     #[command(flatten)]
     pub db: DbArg,
-    /// Which credentials
-    #[arg(long, value_enum, default_value_t = Status::Active)]
-    pub status: Status,
-    /// A JSON array of credential records
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub filter: ListFilter,
 }
 
 #[derive(Debug, Args)]
 pub struct DbRevokeArgs {
+    /// The ak_ key to revoke; revocation is permanent
     #[arg(value_name = "API_KEY")]
     pub api_key: String,
     #[command(flatten)]
@@ -296,6 +437,7 @@ pub struct DbRevokeArgs {
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
+    /// The shell to print the completion script of
     #[arg(value_enum, value_name = "SHELL")]
     pub shell: clap_complete::Shell,
 }
@@ -306,8 +448,65 @@ pub fn command() -> clap::Command {
 }
 
 /// Writes the completion script for `shell` to `out`, exactly as `etctl completions` prints it.
+/// In bash, zsh and fish, `--profile` and `profiles use` complete the saved profile names.
 pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
-    clap_complete::generate(shell, &mut command(), "etctl", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command(), "etctl", &mut script);
+    let script = String::from_utf8(script).expect("clap_complete writes UTF-8");
+    let _ = out.write_all(with_profile_names(shell, script).as_bytes());
+}
+
+/// What the completion scripts run for the saved profile names (nothing when there are none).
+const PROFILE_NAMES: &str = "etctl profiles --quiet 2>/dev/null";
+
+/// Completes profile names where clap's static scripts would offer file names or nothing: each
+/// replacement must match, or a unit test fails (a clap_complete upgrade changed its output).
+fn with_profile_names(shell: clap_complete::Shell, script: String) -> String {
+    use clap_complete::Shell;
+    let replacements: Vec<(String, String)> = match shell {
+        Shell::Bash => vec![
+            (
+                "--profile)\n                    COMPREPLY=($(compgen -f \"${cur}\"))".into(),
+                format!(
+                    "--profile)\n                    COMPREPLY=($(compgen -W \"$({PROFILE_NAMES})\" -- \"${{cur}}\"))"
+                ),
+            ),
+            (
+                "etctl__subcmd__profiles__subcmd__use)\n            opts=\"-h -V --help --version\"".into(),
+                format!(
+                    "etctl__subcmd__profiles__subcmd__use)\n            opts=\"-h -V --help --version $({PROFILE_NAMES})\""
+                ),
+            ),
+        ],
+        Shell::Zsh => {
+            let names = format!("{{compadd -- ${{(f)\"$({PROFILE_NAMES})\"}}}}");
+            vec![
+                (":NAME:_default'".into(), format!(":NAME:{names}'")),
+                ("(see `etctl profiles`):_default'".into(), format!("(see `etctl profiles`):{names}'")),
+            ]
+        }
+        Shell::Fish => vec![
+            (" -l profile -r\n".into(), format!(" -l profile -r -f -a \"({PROFILE_NAMES})\"\n")),
+            (
+                "the ETCTL_* credential' -r\n".into(),
+                format!("the ETCTL_* credential' -r -f -a \"({PROFILE_NAMES})\"\n"),
+            ),
+            ("then default]' -r\n".into(), format!("then default]' -r -f -a \"({PROFILE_NAMES})\"\n")),
+            (
+                "__fish_seen_subcommand_from use\" -s h -l help -d 'Print help'\n".into(),
+                format!(
+                    "__fish_seen_subcommand_from use\" -s h -l help -d 'Print help'\ncomplete -c etctl -n \"__fish_etctl_using_subcommand profiles; and __fish_seen_subcommand_from use\" -f -a \"({PROFILE_NAMES})\"\n"
+                ),
+            ),
+        ],
+        _ => Vec::new(),
+    };
+    let mut script = script;
+    for (from, to) in replacements {
+        debug_assert!(script.contains(&from), "the {shell} completion script no longer contains {from:?}");
+        script = script.replace(&from, &to);
+    }
+    script
 }
 
 #[cfg(test)]
@@ -315,5 +514,16 @@ mod tests {
     #[test]
     fn the_command_definition_is_consistent() {
         super::command().debug_assert();
+    }
+
+    #[test]
+    fn bash_zsh_and_fish_complete_profile_names() {
+        for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh, clap_complete::Shell::Fish] {
+            // The replacements assert (in debug builds) that each pattern was found.
+            let mut out = Vec::new();
+            super::write_completions(shell, &mut out);
+            let script = String::from_utf8(out).unwrap();
+            assert!(script.matches(super::PROFILE_NAMES).count() >= 2, "{shell}: no profile names");
+        }
     }
 }

@@ -9,8 +9,8 @@ use et_store::{CredentialStore, OpenMode, SqliteStore};
 
 use crate::cli::{DbArg, DbListArgs, DbRevokeArgs};
 use crate::exit::{Class, Failure, Outcome};
-use crate::output::{Out, note};
-use crate::{input, status_filter, table};
+use crate::output::note;
+use crate::{input, status_filter};
 
 /// `revoked_by` of a revocation made in the database (SPEC §3); who did it goes in the reason.
 const REVOKED_BY: &str = "db";
@@ -27,12 +27,17 @@ fn open(arg: &DbArg) -> Result<(SqliteStore, PathBuf), Failure> {
     Ok((store, path))
 }
 
-/// `user@host` of whoever runs etctl, for the audit trail.
+/// `user@host` of whoever runs etctl, for the audit trail: the user behind `sudo` (`SUDO_USER`)
+/// first, then the name of the real uid, then `USER`/`LOGNAME`; the uid's number if all fail.
 pub fn operator() -> String {
-    let user = ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
-        .unwrap_or_else(|| "unknown".into());
+    let user = std::env::var("SUDO_USER")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(uid_name)
+        .or_else(|| {
+            ["USER", "LOGNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        })
+        .unwrap_or_else(|| format!("uid {}", rustix::process::getuid().as_raw()));
     let host = ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
         .find_map(|p| std::fs::read_to_string(p).ok())
@@ -43,10 +48,22 @@ pub fn operator() -> String {
     format!("{}@{host}", user.trim())
 }
 
+/// The name of the real uid in /etc/passwd (a directory service's users are not found there, and
+/// then `USER` is the next best).
+fn uid_name() -> Option<String> {
+    let uid = rustix::process::getuid().as_raw().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid && !name.is_empty()).then(|| name.to_owned())
+    })
+}
+
 /// `etctl db list`.
 pub fn list(args: &DbListArgs) -> Outcome {
     let (store, _) = open(&args.db)?;
-    let status = status_filter(args.status);
+    let status = status_filter(args.filter.status);
     let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -57,15 +74,7 @@ pub fn list(args: &DbListArgs) -> Outcome {
             None => break,
         }
     }
-    let mut out = Out::new();
-    if args.json {
-        out.json(&all)?;
-    } else if all.is_empty() {
-        note(&format!("no {} credentials", status.as_str()));
-    } else {
-        out.line(&table::records(&all))?;
-    }
-    out.flush()
+    crate::api::print_records(all, &args.filter)
 }
 
 /// `etctl db revoke`.
@@ -102,7 +111,7 @@ pub fn revoke(args: &DbRevokeArgs) -> Outcome {
         return Ok(());
     }
     input::confirm(
-        &format!("Revoke {key}{label} in {shown}? It can never be reactivated"),
+        &format!("Revoke {key}{label} in {shown}? It can never be reactivated."),
         args.yes,
         &format!("not revoking {key}"),
     )?;

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use et_api::ErrorCode;
 use et_api::client::ClientError;
 use et_store::StoreError;
 
@@ -21,6 +22,8 @@ pub enum Class {
     NotFound = 8,
     BadInput = 9,
     Server = 10,
+    /// Ctrl-C (SIGINT): 128 + 2, what a shell reports for a command it interrupted.
+    Interrupted = 130,
 }
 
 impl Class {
@@ -78,6 +81,27 @@ impl Failure {
                     "{doing}: the server at {url} is not a ledger (it answered HTTP {status} without the ledger's error body); check --url / ETCTL_URL"
                 ),
             ),
+            ClientError::NotTls { url } => Failure::new(
+                Class::Unreachable,
+                format!(
+                    "{doing}: the server at {url} does not speak TLS (it answered in plain HTTP); use {} instead, or put TLS in front of the ledger",
+                    url.replacen("https://", "http://", 1)
+                ),
+            ),
+            // Only these two say a thing is missing; any other 404 (NOT_FOUND: no such route) means
+            // the URL does not point at the API's root, and a script must not take it for "already
+            // revoked".
+            ClientError::Api { status: 404 | 405, body }
+                if !matches!(body.code, ErrorCode::CredentialNotFound | ErrorCode::AccountNotFound) =>
+            {
+                Failure::new(
+                    Class::Unreachable,
+                    format!(
+                        "{doing}: the server has no such API route ({}), so the URL is not the ledger API's root; check --url / ETCTL_URL (a ledger URL has no path: http://HOST:PORT)",
+                        body.code
+                    ),
+                )
+            }
             ClientError::BadUrl { url, detail } => Failure::config(format!(
                 "the ledger URL {url:?} is not usable ({detail}); pass --url http://HOST:PORT or set ETCTL_URL"
             )),
@@ -127,6 +151,20 @@ pub fn finish(outcome: Outcome) -> ExitCode {
         Err(failure) => {
             crate::output::error_line(&failure.message);
             ExitCode::from(failure.class.code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exit_codes_md_and_the_help_list_every_class() {
+        let md = include_str!("../EXIT_CODES.md");
+        for (code, _) in crate::cli::EXIT_STATUS {
+            assert!(md.contains(&format!("\n| {code} |")), "EXIT_CODES.md does not list {code}");
+        }
+        for class in [super::Class::Internal, super::Class::Server, super::Class::Interrupted] {
+            assert!(crate::cli::EXIT_STATUS.iter().any(|(c, _)| *c == class.code()), "{class:?} is not in the help");
         }
     }
 }

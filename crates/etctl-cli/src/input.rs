@@ -1,7 +1,7 @@
 //! Getting secrets and confirmations from people and scripts without ever taking a secret from
 //! argv: stdin when it is not a terminal, then an environment variable, then a hidden prompt.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use zeroize::Zeroizing;
 
@@ -56,8 +56,10 @@ pub fn prompt_text(what: &str) -> Option<String> {
     dialoguer::Input::<String>::new().with_prompt(what).interact_text().ok().map(|s| s.trim().to_owned())
 }
 
-/// Asks before a destructive step. `--yes` skips the question; with nobody to ask and no `--yes`,
-/// refuse (usage class) and say to pass `--yes`.
+/// Asks before a permanent step. `--yes` skips the question; with nobody to ask and no `--yes`,
+/// refuse (usage class) and say to pass `--yes`. The answer is a whole line: a single keypress
+/// never confirms (typing `yes⏎` used to confirm on the `y` and leave `es⏎` to the shell), and the
+/// terminal stays in its normal mode, so the cursor is never hidden and Ctrl-C ends etctl with 130.
 pub fn confirm(question: &str, yes: bool, refusal: &str) -> Result<(), Failure> {
     if yes {
         return Ok(());
@@ -67,10 +69,21 @@ pub fn confirm(question: &str, yes: bool, refusal: &str) -> Result<(), Failure> 
             "{refusal}: there is no terminal to confirm on; pass --yes to go ahead without asking"
         )));
     }
-    let answer = dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
+    {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{question}\nType yes and press Enter to go ahead (anything else cancels): ");
+        let _ = err.flush();
+    }
+    let mut line = String::new();
+    let read = std::io::stdin()
+        .read_line(&mut line)
         .map_err(|e| Failure::internal(format!("cannot read the answer from the terminal: {e}")))?;
-    if answer { Ok(()) } else { Err(Failure::usage("cancelled; nothing was changed")) }
+    if read == 0 {
+        // Ctrl-D: end the prompt's line before the message.
+        output::note("");
+    }
+    match line.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" => Ok(()),
+        _ => Err(Failure::usage("cancelled; nothing was changed")),
+    }
 }

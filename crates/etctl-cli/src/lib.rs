@@ -13,6 +13,8 @@ pub mod exit;
 #[cfg(feature = "app")]
 mod input;
 #[cfg(feature = "app")]
+mod interrupt;
+#[cfg(feature = "app")]
 mod keystore;
 #[cfg(feature = "app")]
 mod output;
@@ -43,10 +45,10 @@ mod app {
 
     use clap::Parser;
 
-    use crate::cli::{Cli, Command, DbCommand, VendorCommand};
-    use crate::exit::{self, Outcome};
+    use crate::cli::{Cli, Command, DbCommand, GlobalArgs, ProfileArg, ProfilesCommand, VendorCommand};
+    use crate::exit::{self, Failure, Outcome};
     use crate::output::Out;
-    use crate::{api, cli, db, rotate, vendor};
+    use crate::{api, cli, db, interrupt, rotate, vendor};
 
     /// Runs etctl with the process's arguments and returns its exit code.
     pub fn main() -> ExitCode {
@@ -59,25 +61,51 @@ mod app {
                 return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
             }
         };
+        interrupt::install();
         exit::finish(run(&cli))
     }
 
+    /// The name of a command that does not talk to a ledger, for the refusal of the ledger options
+    /// given before it.
+    fn offline(command: &Command) -> Option<&'static str> {
+        match command {
+            Command::Vendor(_) => Some("vendor"),
+            Command::Generate(_) => Some("generate"),
+            Command::Verify(_) => Some("verify"),
+            Command::Db(_) => Some("db"),
+            Command::Completions(_) => Some("completions"),
+            _ => None,
+        }
+    }
+
     fn run(cli: &Cli) -> Outcome {
-        let global = &cli.global;
+        let early = &cli.early;
+        if let (true, Some(name)) = (early.any(), offline(&cli.command)) {
+            return Err(Failure::usage(format!(
+                "--url, --profile and --timeout mean nothing to `etctl {name}`, which does not talk to a ledger; leave them out"
+            )));
+        }
+        let ledger = |args: &GlobalArgs| args.merged(early);
+        let profile =
+            |args: &ProfileArg| ProfileArg { profile: args.profile.clone().or_else(|| early.profile.clone()) };
         match &cli.command {
             Command::Vendor(VendorCommand::Init(args)) => vendor::init(args),
             Command::Vendor(VendorCommand::InstanceKey(args)) => vendor::instance_key(args),
             Command::Generate(args) => vendor::generate(args),
             Command::Verify(args) => vendor::verify(args),
-            Command::Register(args) => api::register(global, args),
-            Command::List(args) => api::list(global, args),
-            Command::Show(args) => api::show(global, args),
-            Command::Revoke(args) => api::revoke(global, args),
-            Command::Rotate(args) => rotate::rotate(global, args),
-            Command::Whoami(args) => api::whoami(global, args),
-            Command::Login(args) => api::login(global, args),
-            Command::Logout => api::logout(global),
-            Command::Profiles(args) => api::profiles(global, args),
+            Command::Register(args) => api::register(&ledger(&args.ledger), args),
+            Command::List(args) => api::list(&ledger(&args.ledger), args),
+            Command::Show(args) => api::show(&ledger(&args.ledger), args),
+            Command::Revoke(args) => api::revoke(&ledger(&args.ledger), args),
+            Command::Rotate(args) => rotate::rotate(&ledger(&args.ledger), args),
+            Command::Whoami(args) => api::whoami(&ledger(&args.ledger), args),
+            Command::Status(args) => api::status(&ledger(&args.ledger), args),
+            Command::Login(args) => api::login(&ledger(&args.ledger), args),
+            Command::Logout(args) => api::logout(&profile(args)),
+            Command::Profiles(args) => match &args.command {
+                Some(ProfilesCommand::Use(use_args)) => api::profiles_use(use_args),
+                None => api::profiles(&profile(&ProfileArg::default()), args),
+            },
             Command::Db(DbCommand::List(args)) => db::list(args),
             Command::Db(DbCommand::Revoke(args)) => db::revoke(args),
             Command::Completions(args) => {

@@ -1,8 +1,10 @@
 //! Profiles (a ledger URL and an operator credential, saved by `etctl login`) and the one place
-//! that decides which URL and credential a command uses: flags > `ETCTL_*` environment > profile.
+//! that decides which URL and credential a command uses: flags > `ETCTL_*` environment > profile,
+//! remembering where each came from for `etctl status`.
 //!
-//! Profiles live in `$XDG_CONFIG_HOME/etctl/profiles.json` (0600). A profile's secret goes to the
-//! OS keyring (service `etctl`, entry `profile:NAME`) when one answers, else into that file.
+//! Profiles live in `$XDG_CONFIG_HOME/etctl/profiles.json` (0600), with the one `etctl profiles
+//! use` chose. A profile's secret goes to the OS keyring (service `etctl`, entry `profile:NAME`)
+//! when one answers, else into that file.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,6 +39,10 @@ pub struct Profile {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ProfilesFile {
+    /// The profile `etctl profiles use` chose: used when neither `--profile` nor `ETCTL_PROFILE`
+    /// names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
 }
@@ -104,6 +110,9 @@ impl ProfilesFile {
 
     /// Removes profile `name` and its keyring entry; false when there was no such profile.
     pub fn remove(&mut self, name: &str) -> bool {
+        if self.current.as_deref() == Some(name) {
+            self.current = None;
+        }
         match self.profiles.remove(name) {
             Some(profile) => {
                 if profile.secret_in == SecretIn::Keyring {
@@ -144,10 +153,55 @@ pub enum CredentialSource {
     Profile(String),
 }
 
+/// How the profile in effect was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chosen {
+    /// `--profile NAME`.
+    Flag,
+    /// `ETCTL_PROFILE`.
+    Env,
+    /// `etctl profiles use NAME`.
+    Current,
+    /// None of those: the profile named `default`.
+    Default,
+}
+
+impl Chosen {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Chosen::Flag => "--profile",
+            Chosen::Env => "ETCTL_PROFILE",
+            Chosen::Current => "etctl profiles use",
+            Chosen::Default => "the default profile",
+        }
+    }
+}
+
+/// Where the ledger URL in use came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlSource {
+    Flag,
+    Env,
+    Profile(String),
+    Default,
+}
+
+impl UrlSource {
+    pub fn describe(&self) -> String {
+        match self {
+            UrlSource::Flag => "--url".into(),
+            UrlSource::Env => "ETCTL_URL".into(),
+            UrlSource::Profile(name) => format!("profile {name:?}"),
+            UrlSource::Default => "the default".into(),
+        }
+    }
+}
+
 /// The ledger and operator credential a command talks to.
 #[derive(Debug)]
 pub struct Target {
     pub url: String,
+    pub url_source: UrlSource,
     pub credential: Option<(Credentials, CredentialSource)>,
     timeout: u64,
 }
@@ -156,38 +210,60 @@ fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The name of the profile in effect (`--profile`, `ETCTL_PROFILE`, or `default`) and whether it
-/// was asked for explicitly.
-pub fn selected_name(global: &GlobalArgs) -> (String, bool) {
-    match (&global.profile, env_nonempty("ETCTL_PROFILE")) {
-        (Some(flag), _) => (flag.clone(), true),
-        (None, Some(env)) => (env.trim().to_owned(), true),
-        (None, None) => (DEFAULT_PROFILE.to_owned(), false),
+/// The name of the profile in effect and how it was chosen: `--profile`, `ETCTL_PROFILE`, the one
+/// `etctl profiles use` chose, or `default`.
+pub fn selected_name(flag: Option<&str>, file: &ProfilesFile) -> (String, Chosen) {
+    match (flag, env_nonempty("ETCTL_PROFILE"), &file.current) {
+        (Some(flag), _, _) => (flag.to_owned(), Chosen::Flag),
+        (None, Some(env), _) => (env.trim().to_owned(), Chosen::Env),
+        (None, None, Some(current)) => (current.clone(), Chosen::Current),
+        (None, None, None) => (DEFAULT_PROFILE.to_owned(), Chosen::Default),
     }
 }
 
-/// Resolves URL and credential. Precedence, field by field: `--url`; an explicit `--profile`;
-/// `ETCTL_URL` / `ETCTL_API_KEY` + `ETCTL_API_SECRET`; the profile from `ETCTL_PROFILE` or
-/// `default`; and for the URL, http://127.0.0.1:8080.
-pub fn resolve(global: &GlobalArgs, need_credential: bool) -> Result<Target, Failure> {
-    let (name, explicit) = selected_name(global);
+/// The profile named by `--profile`/`ETCTL_PROFILE`/`profiles use`, which must exist; `default`
+/// may be missing.
+fn chosen_profile<'a>(
+    global: &GlobalArgs,
+    file: &'a ProfilesFile,
+) -> Result<(String, Chosen, Option<&'a Profile>), Failure> {
+    let (name, chosen) = selected_name(global.profile.as_deref(), file);
     check_name(&name)?;
-    let file = ProfilesFile::load()?;
     let profile = file.profiles.get(&name);
-    if explicit && profile.is_none() {
-        return Err(Failure::config(format!(
-            "there is no profile {name:?}; save one with `etctl login --profile {name}`, or see `etctl profiles`"
-        )));
+    if chosen != Chosen::Default && profile.is_none() {
+        let how = match chosen {
+            Chosen::Current => format!(
+                "`etctl profiles use` chose profile {name:?}, which no longer exists; choose another with `etctl profiles use NAME`"
+            ),
+            _ => format!(
+                "there is no profile {name:?} (from {}); save one with `etctl login --profile {name}`, or see `etctl profiles`",
+                chosen.describe()
+            ),
+        };
+        return Err(Failure::config(how));
     }
-    let flag_profile = global.profile.is_some();
+    Ok((name, chosen, profile))
+}
 
-    let url = global
-        .url
-        .clone()
-        .or_else(|| profile.filter(|_| flag_profile).map(|p| p.url.clone()))
-        .or_else(|| env_nonempty("ETCTL_URL"))
-        .or_else(|| profile.map(|p| p.url.clone()))
-        .unwrap_or_else(|| DEFAULT_URL.to_owned());
+/// Resolves URL and credential. Precedence, field by field: `--url`; an explicit `--profile`;
+/// `ETCTL_URL` / `ETCTL_API_KEY` + `ETCTL_API_SECRET`; the profile from `ETCTL_PROFILE`, `etctl
+/// profiles use` or `default`; and for the URL, http://127.0.0.1:8080.
+pub fn resolve(global: &GlobalArgs, need_credential: bool) -> Result<Target, Failure> {
+    let file = ProfilesFile::load()?;
+    let (name, chosen, profile) = chosen_profile(global, &file)?;
+    let flag_profile = chosen == Chosen::Flag;
+
+    let (url, url_source) = if let Some(url) = &global.url {
+        (url.clone(), UrlSource::Flag)
+    } else if let (true, Some(p)) = (flag_profile, profile) {
+        (p.url.clone(), UrlSource::Profile(name.clone()))
+    } else if let Some(url) = env_nonempty("ETCTL_URL") {
+        (url, UrlSource::Env)
+    } else if let Some(p) = profile {
+        (p.url.clone(), UrlSource::Profile(name.clone()))
+    } else {
+        (DEFAULT_URL.to_owned(), UrlSource::Default)
+    };
 
     let env_key = env_nonempty("ETCTL_API_KEY");
     let env_secret = env_nonempty("ETCTL_API_SECRET");
@@ -227,11 +303,24 @@ pub fn resolve(global: &GlobalArgs, need_credential: bool) -> Result<Target, Fai
         check_operator(credentials, source)?;
     }
     if need_credential && credential.is_none() {
-        return Err(Failure::config(
-            "no operator credential: set ETCTL_API_KEY and ETCTL_API_SECRET, or save one with `etctl login`",
-        ));
+        return Err(no_credential(&file));
     }
-    Ok(Target { url, credential, timeout: global.timeout })
+    Ok(Target { url, url_source, credential, timeout: global.timeout() })
+}
+
+/// Why there is no operator credential, and every way to give one.
+pub fn no_credential(file: &ProfilesFile) -> Failure {
+    if file.profiles.is_empty() {
+        Failure::config(
+            "no operator credential: set ETCTL_API_KEY and ETCTL_API_SECRET, or save one with `etctl login`",
+        )
+    } else {
+        let names: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+        Failure::config(format!(
+            "no operator credential: profiles {} exist but none is selected; pass --profile NAME, set ETCTL_PROFILE, or choose one with `etctl profiles use NAME` (or set ETCTL_API_KEY and ETCTL_API_SECRET)",
+            names.join(", ")
+        ))
+    }
 }
 
 /// A malformed operator credential can never authenticate (and a control character in it is not
@@ -251,7 +340,7 @@ fn check_operator(credentials: &Credentials, source: &CredentialSource) -> Resul
 impl Target {
     /// The ledger at `url`, with no operator credential.
     pub fn at(url: &str, timeout: u64) -> Self {
-        Target { url: url.to_owned(), credential: None, timeout }
+        Target { url: url.to_owned(), url_source: UrlSource::Flag, credential: None, timeout }
     }
 
     /// A client without credentials (for `POST /credentials`).

@@ -39,18 +39,23 @@ struct Rotation {
     steps: Steps,
 }
 
+fn exports(out: &mut Out, rotation: &Rotation, secret: &SecretString) -> Outcome {
+    out.line(&format!("export ETCTL_API_KEY={}", rotation.new_api_key))?;
+    out.line(&format!("export ETCTL_API_SECRET={}", secret.expose()))
+}
+
 /// Prints the outcome on stdout in the asked format.
 fn emit(rotation: &Rotation, secret: &SecretString, format: Format) -> Outcome {
     let mut out = Out::new();
     match format {
         Format::Json => out.json(rotation)?,
-        Format::Env => {
-            out.line(&format!("ETCTL_API_KEY={} ETCTL_API_SECRET={}", rotation.new_api_key, secret.expose()))?
-        }
+        // `export` lines, as `ledgerd --dev` prints: `eval` of plain assignments would set shell
+        // variables that etctl, a child process, never sees, while the old credential is revoked.
+        Format::Env => exports(&mut out, rotation, secret)?,
         Format::Table => {
             let secret_only_here = rotation.new_api_secret.is_some() && rotation.steps.profile_switched != Some(true);
             if secret_only_here {
-                out.line(&format!("ETCTL_API_KEY={} ETCTL_API_SECRET={}", rotation.new_api_key, secret.expose()))?;
+                exports(&mut out, rotation, secret)?;
             } else {
                 out.line(&rotation.new_api_key)?;
             }
@@ -89,16 +94,30 @@ pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
         let (secret_text, _) = input::secret("new API secret", "ETCTL_NEW_API_SECRET")?;
         let secret = parse_secret(&secret_text)?;
         (key, SecretString::new(secret.expose()), false)
-    } else if let Some(instance) = &args.instance {
-        let instance = vendor::parse_instance(instance)?;
+    } else {
+        // The instance: --instance, else the one the ledger reports (GET /whoami), which also
+        // proves the credential before the vendor key is loaded.
+        let instance_text = match &args.instance {
+            Some(instance) => instance.clone(),
+            None => target
+                .client()?
+                .whoami()
+                .map_err(|e| {
+                    let f = Failure::from_client(e, &format!("asking the ledger its instance id with {}", old.api_key));
+                    Failure::new(f.class, format!("{}; nothing was changed", f.message))
+                })?
+                .instance
+                .ok_or_else(|| {
+                    Failure::usage(
+                        "this ledger does not report its instance id (it predates that); pass --instance INSTANCE, or --new-key ak_… with its secret on stdin (or in ETCTL_NEW_API_SECRET)",
+                    )
+                })?,
+        };
+        let instance = vendor::parse_instance(&instance_text)?;
         let master = vendor::load_master()?;
         let key = ApiKey::generate();
         let secret = master.instance_key(&instance).secret_for(&key);
         (key, SecretString::new(secret.expose()), true)
-    } else {
-        return Err(Failure::usage(
-            "rotate needs the new pair: pass --instance INSTANCE to mint it with the vendor key, or --new-key ak_… with its secret on stdin (or in ETCTL_NEW_API_SECRET)",
-        ));
     };
     if new_key.as_str() == old.api_key {
         return Err(Failure::usage("the new key is the one in use; rotate to a different pair"));

@@ -112,17 +112,31 @@ pub fn init(args: &VendorInitArgs) -> Outcome {
             file.display()
         ));
     }
-    note("Next: `etctl vendor instance-key <INSTANCE>` gives the key to provision on a ledger.");
+    note("Next: `etctl vendor instance-key <INSTANCE> --output FILE` writes the key to provision on a ledger.");
     Ok(())
 }
 
-/// `etctl vendor instance-key`.
+/// `etctl vendor instance-key`: the key on stdout, into a new 0600 file (`--output`), or only its
+/// fingerprint (`--fingerprint`), which ledgerd logs at start for comparison.
 pub fn instance_key(args: &InstanceKeyArgs) -> Outcome {
     let instance = parse_instance(&args.instance)?;
     let master = load_master()?;
-    let hex = master.instance_key(&instance).to_hex();
+    let key = master.instance_key(&instance);
     let mut out = Out::new();
-    out.line(&hex)?;
+    if args.fingerprint {
+        out.line(&key.fingerprint())?;
+    } else if let Some(path) = &args.output {
+        let mut contents = key.to_hex();
+        contents.push('\n');
+        keystore::write_private(path, contents.as_bytes(), false)?;
+        note(&format!(
+            "wrote the instance key of {instance} to {} (mode 0600; fingerprint {}); give it to ledgerd as LEDGERD_INSTANCE_KEY_FILE",
+            path.display(),
+            key.fingerprint()
+        ));
+    } else {
+        out.line(&key.to_hex())?;
+    }
     out.flush()
 }
 

@@ -7,6 +7,10 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, ValueEnum};
 use et_core::{InstanceId, InstanceKey};
 
+/// ledgerd's version with the commit and build date (`0.1.0 (commit 1a2b3c4d5e6f, built
+/// 2026-12-02)`), from build.rs; a build outside a git checkout says only the date.
+pub const VERSION: &str = env!("LEDGERD_LONG_VERSION");
+
 /// Longest time a verified credential may be served from the cache (SPEC §3: 300 s, never more).
 pub const MAX_AUTH_CACHE_TTL: u64 = 300;
 
@@ -36,7 +40,7 @@ pub enum LogFormat {
 #[derive(Debug, Parser)]
 #[command(
     name = "ledgerd",
-    version,
+    version = VERSION,
     about = "The ledger API server: registers, authenticates and revokes etctl credentials",
     long_about = "The ledger API server: registers, authenticates and revokes etctl credentials.\n\n\
                   Every flag can also be given by its LEDGERD_* environment variable; the flag wins. \
@@ -44,8 +48,8 @@ pub enum LogFormat {
                   To try it with no configuration at all, run `ledgerd --dev`."
 )]
 pub struct Config {
-    /// Address to listen on (port 0 picks a free port).
-    #[arg(long, env = "LEDGERD_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    /// Address to listen on, HOST:PORT (port 0 picks a free port).
+    #[arg(long, env = "LEDGERD_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR", value_parser = parse_listen)]
     pub listen: String,
 
     /// SQLite database file; created with its schema when missing.
@@ -149,6 +153,21 @@ pub struct Config {
     /// TTL, the rate limits, the timeouts and the connection cap are honoured.
     #[arg(long)]
     pub dev: bool,
+}
+
+/// A listen address is HOST:PORT; a port alone (`8081`) is refused with the fix, not looked up as
+/// a host name.
+fn parse_listen(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "a port alone is not an address; use HOST:PORT, e.g. 127.0.0.1:{text} (or 0.0.0.0:{text} for every interface)"
+        ));
+    }
+    if !text.contains(':') {
+        return Err("use HOST:PORT, e.g. 127.0.0.1:8080".into());
+    }
+    Ok(text.to_owned())
 }
 
 /// A rate limit: a whole number of events per minute, or `0`/`off` for none.
@@ -315,6 +334,13 @@ mod tests {
     #[test]
     fn the_command_is_well_formed() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn a_port_alone_is_refused_with_the_host_port_form() {
+        let err = parse(&["--listen", "8081"]).unwrap_err().to_string();
+        assert!(err.contains("HOST:PORT") && err.contains("127.0.0.1:8081"), "{err}");
+        assert_eq!(parse(&["--listen", "[::1]:0"]).unwrap().listen, "[::1]:0");
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod routes;
 mod serve;
 pub mod server;
 mod slot;
+mod startup;
 mod state;
 mod usage;
 mod watcher;
@@ -30,7 +31,6 @@ mod tests;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
 use tokio::net::TcpListener;
 
 pub use config::{Config, LogFormat, Settings, command};
@@ -43,7 +43,10 @@ pub fn main() -> ExitCode {
     if let Err(message) = harden::disable_core_dumps() {
         return fail(&message);
     }
-    let config = Config::parse();
+    let config = match startup::parse() {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
     init_logging(config.log_format);
     serve::raise_open_file_limit(config.max_connections);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -89,6 +92,7 @@ async fn run(config: Config) -> Result<(), String> {
     let settings = config.settings().map_err(|e| e.to_string())?;
     // Held until the process ends: one ledgerd per database.
     let _lock = dblock::acquire(&settings.db, "set LEDGERD_DB (or --db) to another file")?;
+    startup::log_identity(&settings);
     let listener = bind(&config.listen).await?;
     server::launch_with_tcp_listener(settings, listener, shutdown_signal()).await.map_err(|e| e.to_string())
 }
@@ -139,6 +143,7 @@ async fn run_dev(config: Config) -> Result<(), String> {
     drop(stdout);
     let mut settings = ledger.settings;
     config.apply_limits(&mut settings);
+    startup::log_identity(&settings);
     server::launch_with_tcp_listener(settings, listener, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 

@@ -304,8 +304,13 @@ fn unpinned_document() -> Value {
                     }
                 },
                 "WhoAmI": {
-                    "type": "object", "required": ["api_key", "label"], "additionalProperties": false,
-                    "properties": { "api_key": { "$ref": "#/components/schemas/ApiKey" }, "label": { "type": ["string", "null"] } }
+                    "type": "object", "required": ["api_key", "label", "instance", "version"], "additionalProperties": false,
+                    "properties": {
+                        "api_key": { "$ref": "#/components/schemas/ApiKey" },
+                        "label": { "type": ["string", "null"] },
+                        "instance": { "type": "string", "description": "This ledger's instance id, the one its credentials are minted for." },
+                        "version": { "type": "string", "description": "ledgerd's version, with commit and build date when known." }
+                    }
                 },
                 "RegisterRequest": {
                     "type": "object", "required": ["api_key", "api_secret"], "additionalProperties": false,

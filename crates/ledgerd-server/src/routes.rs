@@ -61,8 +61,13 @@ pub async fn openapi() -> Response {
     response
 }
 
-pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
-    Json(WhoAmI { api_key: caller.api_key().to_owned(), label: caller.label().map(str::to_owned) })
+pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        api_key: caller.api_key().to_owned(),
+        label: caller.label().map(str::to_owned),
+        instance: Some(state.settings.instance_id.to_string()),
+        version: Some(crate::config::VERSION.to_owned()),
+    })
 }
 
 pub async fn register(
