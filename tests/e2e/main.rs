@@ -15,6 +15,7 @@ mod etctl_support;
 mod etctl_vendor;
 
 // Issue 10: the operator's experience; terminal behaviour in a real terminal (tmux).
+mod install;
 mod operator_ux;
 mod terminal;
 
