@@ -10,7 +10,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::common::{INSTANCE, Ledger, LedgerOptions, instance_key_hex, ledgerd, mint_for};
+use crate::common::{INSTANCE, Ledger, LedgerOptions, etctl, instance_key_hex, ledgerd, mint_for, time_until};
 use crate::hostile_http::{auth, call};
 
 /// A process killed when dropped.
@@ -206,4 +206,74 @@ fn a_second_ledgerd_on_the_same_database_refuses_naming_the_first() {
         panic!("ledgerd did not start after the previous one stopped")
     };
     assert_eq!(call_whoami(&url, &pair), 200);
+}
+
+/// The real sqlite3 shell on `db`: its stdout, trimmed.
+fn sqlite3(db: &Path, sql: &str) -> String {
+    let out = Command::new("sqlite3")
+        .arg("-cmd")
+        .arg(".timeout 5000")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("run sqlite3 (apt-get install sqlite3)");
+    assert!(out.status.success(), "sqlite3 {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A restore by `mv` under a running ledgerd: the backup of an earlier state replaces the file.
+/// ledgerd closes the old file, reopens the new one, and the new one is exactly the backup (the old
+/// file's WAL is not applied to it), then takes a revocation made with `etctl db revoke` and new
+/// registrations: every write acknowledged after the replacement is kept, the revocation is
+/// honoured, and ledgerd renamed or deleted nothing.
+#[test]
+fn a_database_replaced_with_mv_keeps_every_write_made_after_and_the_revocation() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("ledger.db");
+    let ledger = Ledger::start_with(LedgerOptions { db: Some(db.clone()), ..Default::default() });
+    let kept: Vec<_> = (0..3).map(|_| ledger.register(Some("before the backup"))).collect();
+    let victim = ledger.register(Some("to revoke"));
+    let backup = home.path().join("backup.db");
+    sqlite3(&db, &format!(".backup '{}'", backup.display()));
+    // Registered after the backup: a restore of that backup undoes them (they sit in the old
+    // file's WAL, which must not be replayed onto the backup).
+    let undone: Vec<_> = (0..2).map(|_| ledger.register(Some("after the backup"))).collect();
+
+    let replaced = Command::new("mv").arg(&backup).arg(&db).status().unwrap();
+    assert!(replaced.success());
+    time_until(Duration::from_secs(15), || ledger.logs().contains("reopened"))
+        .unwrap_or_else(|| panic!("ledgerd did not reopen the replaced database:\n{}", ledger.logs()));
+
+    let etctl_home = tempfile::tempdir().unwrap();
+    let out = etctl(etctl_home.path())
+        .args(["db", "revoke", &victim.0, "--db", db.to_str().unwrap(), "--reason", "restore drill", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "etctl db revoke: {}", String::from_utf8_lossy(&out.stderr));
+    let fresh: Vec<_> = (0..3).map(|_| ledger.register(Some("after the restore"))).collect();
+
+    time_until(Duration::from_secs(5), || call(&ledger, "GET", "/whoami", &auth(&victim), b"").status == 401)
+        .expect("the revocation made in the restored file was not honoured");
+    for pair in kept.iter().chain(&fresh) {
+        assert_eq!(call(&ledger, "GET", "/whoami", &auth(pair), b"").status, 200);
+    }
+    for pair in &undone {
+        assert_eq!(call(&ledger, "GET", "/whoami", &auth(pair), b"").status, 401, "the old file's WAL was applied");
+    }
+    assert_eq!(sqlite3(&db, "PRAGMA integrity_check"), "ok");
+    assert_eq!(count(&db), 7, "3 kept + the victim + 3 registered after the restore");
+    assert_eq!(sqlite3(&db, &format!("select active from api_credential where api_key = '{}'", victim.0)), "0");
+
+    // ledgerd hid nothing: no file renamed aside, nothing but the database's own files.
+    let mut names: Vec<String> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.iter().all(|n| n.starts_with("ledger.db") && !n.contains("stale")), "{names:?}");
+
+    // And all of it is in the file once ledgerd has stopped.
+    assert!(ledger.terminate().success());
+    assert_eq!(count(&db), 7);
+    assert_eq!(sqlite3(&db, "PRAGMA integrity_check"), "ok");
 }

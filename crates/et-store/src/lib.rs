@@ -88,6 +88,19 @@ pub struct Counts {
     pub revoked: u64,
 }
 
+/// What [`CredentialStore::release_replaced`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// The old file's WAL was copied into the old file and emptied (truncated to 0 bytes): the
+    /// file now at the path finds nothing of it.
+    Emptied,
+    /// Nothing at the path is the old file's any more (someone else's SQLite removed its WAL).
+    NotOurs,
+    /// Another process has the old WAL open (it opened the new file while the old WAL was still
+    /// there, so it shares it) or that cannot be ruled out: left alone, as SQLite leaves it.
+    InUse,
+}
+
 /// The operations ledgerd and `etctl db` need. Calls block; async callers run the slow ones on a
 /// blocking thread.
 pub trait CredentialStore: Send + Sync + 'static {
@@ -160,6 +173,26 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// it works again. Costly: only for a database already known to be failing.
     fn check_write(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// Whether the database file at this store's path is still the one it has open: false once
+    /// that file was moved away, replaced or deleted. A write that committed to a file no longer at
+    /// the path is not acknowledged (nobody would find it there).
+    fn is_current(&self) -> bool {
+        true
+    }
+
+    /// The path of the database, for messages.
+    fn path_shown(&self) -> String {
+        String::new()
+    }
+
+    /// Called once the file at this store's path is no longer this store's and nothing else uses
+    /// the store, before it is closed: leaves nothing of the old file behind for the file now at the
+    /// path. (SQLite names the WAL after the path, and does not remove the WAL of a moved database
+    /// when it closes: the next one to open the path would replay the old file's WAL onto the new.)
+    fn release_replaced(&self) -> Result<Release, StoreError> {
+        Ok(Release::NotOurs)
     }
 
     fn create_account(&self, name: &str, created_by: &str) -> Result<Account, StoreError>;

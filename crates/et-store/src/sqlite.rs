@@ -10,7 +10,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::{
-    Account, AuditEvent, AuthEntry, Counts, CredentialRecord, CredentialStore, NewCredential, StatusFilter, StoreError,
+    Account, AuditEvent, AuthEntry, Counts, CredentialRecord, CredentialStore, NewCredential, Release, StatusFilter,
+    StoreError,
 };
 use et_core::SecretHash;
 
@@ -74,6 +75,39 @@ pub struct SqliteStore {
     watcher: Mutex<Watcher>,
     /// For [`CredentialStore::auth_entry_now`]: a reader that never waits (busy timeout 0).
     quick: Mutex<Connection>,
+    /// (device, inode) of the database file, its `-wal` and its `-shm` as opened: how a file moved
+    /// away or replaced at the path is told apart (see `release_replaced`).
+    #[cfg(unix)]
+    files: [Option<(u64, u64)>; 3],
+}
+
+/// The database file and the WAL and shared-memory files SQLite keeps beside it.
+#[cfg(unix)]
+fn database_files(path: &Path) -> [Option<(u64, u64)>; 3] {
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        file_id(Path::new(&name))
+    })
+}
+
+/// Whether a process other than this one holds a lock on the file with inode `ino` (Linux:
+/// `/proc/locks`). SQLite holds a read lock on its shared-memory file for as long as a connection
+/// has it open. When that cannot be read, the answer is yes: the caller then leaves the file alone.
+#[cfg(unix)]
+fn locked_by_another_process(ino: u64) -> bool {
+    let Ok(locks) = std::fs::read_to_string("/proc/locks") else { return true };
+    let me = std::process::id().to_string();
+    let file = format!(":{ino}");
+    // "1: POSIX  ADVISORY  READ 1234 fd:01:5678 128 128": the pid precedes major:minor:inode. The
+    // device is not compared: an inode of another device only makes the answer a cautious yes.
+    locks.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields
+            .iter()
+            .position(|f| f.ends_with(&file) && f.matches(':').count() == 2)
+            .is_some_and(|i| i > 0 && fields[i - 1] != me)
+    })
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -317,12 +351,14 @@ impl SqliteStore {
         };
 
         Ok(SqliteStore {
-            path,
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
             watcher: Mutex::new(watcher),
             quick: Mutex::new(quick),
+            #[cfg(unix)]
+            files: database_files(&path),
+            path,
         })
     }
 
@@ -637,6 +673,43 @@ impl CredentialStore for SqliteStore {
         })
     }
 
+    fn is_current(&self) -> bool {
+        #[cfg(unix)]
+        return file_id(&self.path) == self.files[0];
+        #[cfg(not(unix))]
+        true
+    }
+
+    fn path_shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Empties the old file's WAL into the old file (`wal_checkpoint(TRUNCATE)`), so that the file
+    /// now at the path does not replay it, but only when the `-wal` and `-shm` at the path are still
+    /// the ones this store opened and no other process has them open. A process that opened the new
+    /// file while they were there shares them with this one: what it wrote is in that WAL, and
+    /// emptying it into the old file would lose it, so then it is left to SQLite (which hands the
+    /// WAL to the new file). Nothing is ever deleted or renamed.
+    fn release_replaced(&self) -> Result<Release, StoreError> {
+        #[cfg(unix)]
+        {
+            let now = database_files(&self.path);
+            let (Some(wal), Some(shm)) = (self.files[1], self.files[2]) else { return Ok(Release::NotOurs) };
+            if now[1] != Some(wal) || now[2] != Some(shm) {
+                return Ok(Release::NotOurs);
+            }
+            if locked_by_another_process(shm.1) {
+                return Ok(Release::InUse);
+            }
+            with_short_busy_timeout(&mut lock(&self.writer), |conn| {
+                let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).map_err(map_err)?;
+                if busy != 0 { Err(StoreError::Busy) } else { Ok(Release::Emptied) }
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Release::InUse)
+    }
+
     fn create_account(&self, name: &str, created_by: &str) -> Result<Account, StoreError> {
         let conn = lock(&self.writer);
         let id = format!("acc_{}", et_core::random_hex16());
@@ -664,5 +737,40 @@ impl CredentialStore for SqliteStore {
         conn.prepare_cached("SELECT id, name, created_at FROM account WHERE id = ?1")
             .and_then(|mut s| s.query_row([id], account).optional())
             .map_err(map_err)
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    /// The shared-memory file is what tells whether another process has the WAL open: this
+    /// process's own locks do not count, a sqlite3 shell's do.
+    #[test]
+    fn another_process_holding_the_wal_is_seen_in_proc_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ledger.db");
+        let store = SqliteStore::open(&db, OpenMode::CreateIfMissing).unwrap();
+        let shm = store.files[2].expect("the -shm exists once the store is open");
+        assert!(!locked_by_another_process(shm.1), "only this process has it open");
+
+        let mut shell = Command::new("sqlite3")
+            .arg(&db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run sqlite3 (apt-get install sqlite3)");
+        let mut stdin = shell.stdin.take().unwrap();
+        writeln!(stdin, "select count(*) from api_credential;").unwrap();
+        let mut line = String::new();
+        BufReader::new(shell.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "0");
+        let seen = locked_by_another_process(shm.1);
+        drop(stdin);
+        shell.wait().unwrap();
+        assert!(seen, "a sqlite3 shell with the database open was not seen");
+        assert!(!locked_by_another_process(shm.1), "the shell has exited");
     }
 }

@@ -93,10 +93,16 @@ fn run(store: &StoreSlot, queue: &Receiver<Job>) {
         // A panic fails this batch (its senders are dropped: 500s), not every later registration.
         let store: Arc<dyn CredentialStore> = store.get();
         let answers = catch_unwind(AssertUnwindSafe(|| store.register_many(&credentials)));
-        let Ok(answers) = answers else {
+        let Ok(mut answers) = answers else {
             tracing::error!("the registration writer panicked; {} registrations failed", batch.len());
             continue;
         };
+        // Committed to a file that is no longer at the path (moved away by a restore meanwhile):
+        // not acknowledged, since the file operators see does not hold it. The client sends again.
+        if answers.iter().any(Result::is_ok) && !store.is_current() {
+            let path = store.path_shown();
+            answers = answers.into_iter().map(|_| Err(StoreError::FileReplaced { path: path.clone() })).collect();
+        }
         for (job, answer) in batch.into_iter().zip(answers) {
             // The client may have gone away meanwhile; its credential is stored all the same.
             let _ = job.reply.send(answer);

@@ -27,6 +27,16 @@ fn write_failed(state: &AppState, error: StoreError) -> ApiError {
     ApiError::store(error)
 }
 
+/// A write that committed, unless the file it committed to is no longer at the database's path (a
+/// restore moved another file in place meanwhile): then it is not acknowledged, since the database
+/// operators see does not hold it, and the client sends it again.
+fn current<T>(store: &dyn et_store::CredentialStore, written: Result<T, StoreError>) -> Result<T, StoreError> {
+    match written {
+        Ok(_) if !store.is_current() => Err(StoreError::FileReplaced { path: store.path_shown() }),
+        other => other,
+    }
+}
+
 /// Runs a blocking store call off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
@@ -181,7 +191,7 @@ pub async fn revoke_credential(
     let key = path_key(key)?;
     let store = state.store();
     let (target, by) = (key.clone(), caller.api_key().to_owned());
-    match blocking(move || store.revoke(target.as_str(), &by, None)).await? {
+    match blocking(move || current(&*store, store.revoke(target.as_str(), &by, None))).await? {
         Ok(_) => {
             // Before answering: the very next request with this credential must be refused.
             if state.auth.invalidate(key.as_str()) {
@@ -217,7 +227,7 @@ pub async fn create_account(
     }
     let store = state.store();
     let by = caller.api_key().to_owned();
-    match blocking(move || store.create_account(&name, &by)).await? {
+    match blocking(move || current(&*store, store.create_account(&name, &by))).await? {
         Ok(account) => Ok((StatusCode::CREATED, Json(account)).into_response()),
         Err(e) => Err(write_failed(&state, e)),
     }

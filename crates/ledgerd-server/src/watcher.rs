@@ -3,14 +3,14 @@
 //! cache, and that keeps the health flag `/health` and authentication read, so neither needs a
 //! query per request.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use et_store::{CredentialStore, StoreError};
+use et_store::{CredentialStore, Release, StoreError};
 
 use crate::cache::AuthCache;
 use crate::health::{DbHealth, FAULTY, HEALTHY, REPLACED, UNWRITABLE};
@@ -107,7 +107,6 @@ pub fn spawn(
         last_reopen: None,
         reopen_error: None,
         closing: None,
-        leftovers: Vec::new(),
     };
     if let Err(e) = first {
         watcher.fault(&e);
@@ -132,41 +131,11 @@ struct Watcher {
     last_reopen: Option<Instant>,
     /// The last reason reopening failed, logged once rather than every try.
     reopen_error: Option<String>,
-    /// The store of the file that went away, until its last user lets go. SQLite names a WAL and
-    /// its shared memory after the path, not the file: the old connections must all be closed (the
-    /// last one removes the old `-wal` and `-shm`) before the new file is opened beside them.
-    closing: Option<Weak<dyn CredentialStore>>,
-    /// The old file's `-wal` and `-shm` as they were once it was closed.
-    leftovers: Vec<(PathBuf, Stamp)>,
-}
-
-/// Enough of a file's identity to tell a leftover from a file put there since.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    id: (u64, u64),
-    len: u64,
-    modified: Option<std::time::SystemTime>,
-}
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let id = {
-        use std::os::unix::fs::MetadataExt;
-        (meta.dev(), meta.ino())
-    };
-    #[cfg(not(unix))]
-    let id = (0, 0);
-    Some(Stamp { id, len: meta.len(), modified: meta.modified().ok() })
-}
-
-/// The WAL and shared-memory files SQLite keeps beside the database at `path`.
-fn sidecars(path: &Path) -> [PathBuf; 2] {
-    ["-wal", "-shm"].map(|suffix| {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        PathBuf::from(name)
-    })
+    /// The store of the file that went away, held until its last other user lets go. SQLite names
+    /// a WAL and its shared memory after the path, not the file, and does not remove those of a
+    /// file that was moved or deleted: before the new file is opened beside them, the old one's WAL
+    /// is emptied into it (see [`CredentialStore::release_replaced`]) and its connections closed.
+    closing: Option<Arc<dyn CredentialStore>>,
 }
 
 impl Watcher {
@@ -245,41 +214,32 @@ impl Watcher {
             return;
         }
         if let Some(old) = &self.closing {
-            if old.strong_count() > 0 {
+            // Requests that took the old store before it was detached finish first, so that no
+            // write reaches its WAL after it is emptied.
+            if Arc::strong_count(old) > 1 {
                 return;
             }
-            // Closed. SQLite leaves the WAL and shared memory of a file that was deleted or renamed
-            // away; whatever is at those paths now belongs to the old file.
+            match old.release_replaced() {
+                Ok(Release::Emptied) => tracing::info!(
+                    "emptied the replaced file's WAL into it: nothing of it is left for the file now at {}",
+                    self.path.display()
+                ),
+                Ok(Release::InUse) => tracing::warn!(
+                    "another process has the replaced file's WAL open (it opened {} while that WAL was still \
+                     there); left it alone, SQLite hands it to the new file. Restore with `sqlite3 {} \
+                     \".restore BACKUP\"`, or stop ledgerd before moving a file in place (README, Restoring)",
+                    self.path.display(),
+                    self.path.display()
+                ),
+                Ok(Release::NotOurs) => {}
+                Err(e) => tracing::warn!("cannot empty the replaced file's WAL: {e}"),
+            }
             self.closing = None;
-            self.leftovers = sidecars(&self.path).into_iter().filter_map(|p| stamp(&p).map(|s| (p, s))).collect();
         }
         if !self.path.exists() || self.last_reopen.is_some_and(|t| t.elapsed() < CHECK_INTERVAL) {
             return;
         }
         self.last_reopen = Some(Instant::now());
-        // SQLite would replay the old file's WAL onto the new one (a WAL does not say which file it
-        // belongs to): move the leftovers aside, unless someone has since replaced them.
-        for (leftover, seen) in std::mem::take(&mut self.leftovers) {
-            if stamp(&leftover) != Some(seen) {
-                continue;
-            }
-            let mut aside = leftover.clone().into_os_string();
-            aside.push(format!(".stale-{}", std::process::id()));
-            match std::fs::rename(&leftover, &aside) {
-                Ok(()) => tracing::warn!(
-                    "moved {} aside to {}: it belonged to the database file that went away",
-                    leftover.display(),
-                    PathBuf::from(&aside).display()
-                ),
-                Err(e) => {
-                    tracing::error!("cannot move the old file's {} aside: {e}; not reopening", leftover.display());
-                    self.leftovers.push((leftover, seen));
-                }
-            }
-        }
-        if !self.leftovers.is_empty() {
-            return;
-        }
         let Some(reopen) = &self.reopen else { return };
         match reopen() {
             Ok(store) => {
@@ -310,9 +270,7 @@ impl Watcher {
         if replaced {
             // Close the old file now (its connections go when the requests using them finish): it
             // is not the one operators revoke in, and its WAL must not meet the next file's.
-            let old = self.slot.replace(Arc::new(Detached { path: self.path.clone() }));
-            self.closing = Some(Arc::downgrade(&old));
-            drop(old);
+            self.closing = Some(self.slot.replace(Arc::new(Detached { path: self.path.clone() })));
             self.last_reopen = None;
             tracing::error!(
                 "{error}; closed it, and authenticated requests fail until a ledger database is at {} again \
