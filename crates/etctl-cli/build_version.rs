@@ -50,9 +50,13 @@ pub fn long_version() -> String {
     let now = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
     });
-    let built = date(now);
-    match git(&["rev-parse", "--short=12", "HEAD"]) {
-        Some(commit) => format!("{} (commit {commit}, built {built})", env!("CARGO_PKG_VERSION")),
-        None => format!("{} (built {built})", env!("CARGO_PKG_VERSION")),
+    compose(env!("CARGO_PKG_VERSION"), git(&["rev-parse", "--short=12", "HEAD"]).as_deref(), &date(now))
+}
+
+/// The version string from its parts; without a commit (no git, or not a checkout) it says less.
+pub fn compose(version: &str, commit: Option<&str>, built: &str) -> String {
+    match commit {
+        Some(commit) => format!("{version} (commit {commit}, built {built})"),
+        None => format!("{version} (built {built})"),
     }
 }

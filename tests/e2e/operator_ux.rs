@@ -497,3 +497,51 @@ fn ledgerd_errors_are_one_line_naming_the_flag_or_variable() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("LEDGERD_LISTEN") && stderr.contains("HOST:PORT"), "{stderr}");
 }
+
+#[test]
+fn db_revoke_confirms_on_a_whole_line_too() {
+    let ledger = Ledger::start();
+    let victim = ledger.register(Some("laptop"));
+    let home = Home::new();
+    let db = ledger.db.to_str().unwrap().to_owned();
+    let env = [
+        ("HOME", home.path().to_str().unwrap()),
+        ("XDG_CONFIG_HOME", home.path().to_str().unwrap()),
+        ("ETCTL_KEYRING", "off"),
+        ("ETCTL_DB", db.as_str()),
+    ];
+    let term = Terminal::run(&format!("{ETCTL} db revoke {} --reason stolen", victim.0), "", &env, 120, 30);
+    let screen = term.wait_for("Revoke ");
+    term.type_text("y");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(term.running() && active(&ledger, &victim), "revoked on a single keypress");
+    assert!(screen.contains("laptop") && screen.contains("Type yes"), "{screen}");
+    term.keys(&["Enter"]);
+    assert_eq!(term.exit_code(), 0, "{}", term.screen());
+    assert!(crate::common::time_until(std::time::Duration::from_secs(10), || !active(&ledger, &victim)).is_some());
+}
+
+#[test]
+fn no_color_turns_off_ledgerds_colours_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = crate::common::instance_key_hex(INSTANCE);
+    let db = dir.path().join("ledger.db");
+    let command = format!("{LEDGERD} --listen 127.0.0.1:0 --db {} --instance-id {INSTANCE}", db.display());
+    let base = [("LEDGERD_INSTANCE_KEY", key.as_str()), ("RUST_LOG", "info")];
+    // Without NO_COLOR the terminal gets colour (so the test can see it), with it none.
+    let coloured = Terminal::run(&command, "", &base, 200, 30);
+    coloured.wait_for("listening on");
+    assert!(coloured.screen_with_escapes().contains("\x1b["), "no colour even without NO_COLOR");
+    let mut env = base.to_vec();
+    env.push(("NO_COLOR", "1"));
+    let plain = Terminal::run(
+        &command.replace(db.to_str().unwrap(), dir.path().join("b.db").to_str().unwrap()),
+        "",
+        &env,
+        200,
+        30,
+    );
+    plain.wait_for("listening on");
+    let screen = plain.screen_with_escapes();
+    assert!(!screen.contains("\x1b["), "colour despite NO_COLOR:\n{screen:?}");
+}

@@ -82,6 +82,11 @@ impl Terminal {
         self.tmux(&["capture-pane", "-p", "-t", "0"])
     }
 
+    /// What the pane shows now, with its colour and style escapes.
+    pub fn screen_with_escapes(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-e", "-t", "0"])
+    }
+
     /// Waits until the screen shows `text`; returns the screen.
     #[track_caller]
     pub fn wait_for(&self, text: &str) -> String {

@@ -457,6 +457,19 @@ mod tests {
     }
 
     #[test]
+    fn the_version_names_the_commit_when_there_is_one_and_the_date_always() {
+        // The build scripts' own code (build_version.rs), which the xtask links for its dates.
+        assert_eq!(
+            super::version::compose("0.1.0", Some("1a2b3c4d5e6f"), "2026-12-02"),
+            "0.1.0 (commit 1a2b3c4d5e6f, built 2026-12-02)"
+        );
+        assert_eq!(super::version::compose("0.1.0", None, "2026-12-02"), "0.1.0 (built 2026-12-02)", "a tarball build");
+        assert_eq!(super::version::date(0), "1970-01-01");
+        assert_eq!(super::version::date(951_782_400), "2000-02-29");
+        assert_eq!(super::version::date(1_796_169_600), "2026-12-02");
+    }
+
+    #[test]
     fn a_page_keeps_its_date_until_its_text_changes() {
         let rendered = format!(".TH X 1 {} \"x 0.1.0\"\nbody\n", super::DATE_PLACEHOLDER);
         let committed = b".TH X 1 2020-01-02 \"x 0.1.0\"\nbody\n";
