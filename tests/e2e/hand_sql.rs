@@ -232,3 +232,75 @@ fn a_schema_1_database_is_migrated_and_its_credentials_still_work() {
     );
     assert!(!accepted, "the migrated database accepted the issue's REPLACE");
 }
+
+/// Polls until `pair` is refused (401), for at most 5 s: the watcher polls every 100 ms and sweeps
+/// at most every 250 ms, so this is generous.
+#[track_caller]
+fn refused_soon(ledger: &Ledger, pair: &(String, String), context: &str) -> std::time::Duration {
+    let took = crate::common::time_until(std::time::Duration::from_secs(5), || whoami(ledger, pair) == 401);
+    took.unwrap_or_else(|| panic!("{context}: a cached credential stayed valid:\n{}", ledger.logs()))
+}
+
+fn metric(ledger: &Ledger, name: &str) -> Option<String> {
+    let text = call(ledger, "GET", "/metrics", &[], b"").text();
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .map(|l| l[name.len() + 1..].to_owned())
+}
+
+#[test]
+fn a_change_the_audit_trail_never_sees_still_reaches_a_cached_credential() {
+    let (_dir, db) = db_dir();
+    // The default cache TTL (300 s): only the watcher can make these refusals happen in time.
+    let ledger = Ledger::start_with(options(&db, &[]));
+    let [around, dropped, hidden, bystander] =
+        ["around", "dropped", "hidden", "bystander"].map(|l| ledger.register(Some(l)));
+    for pair in [&around, &dropped, &hidden, &bystander] {
+        assert_eq!(whoami(&ledger, pair), 200);
+    }
+    let revoked_sql = sqlite3_ok(&db, "SELECT sql FROM sqlite_schema WHERE name = 'api_credential_revoked'");
+
+    // The audit trigger dropped and made again around the update, in one transaction: the triggers
+    // are intact afterwards, but the schema changed.
+    sqlite3_ok(
+        &db,
+        &format!(
+            "BEGIN; DROP TRIGGER api_credential_revoked; \
+             UPDATE api_credential SET active = 0 WHERE api_key = '{}'; {}; COMMIT;",
+            around.0,
+            revoked_sql.trim()
+        ),
+    );
+    let took = refused_soon(&ledger, &around, "trigger dropped and made again around an update");
+    eprintln!("around: refused after {took:?}");
+    assert_eq!(metric(&ledger, "ledgerd_database_triggers_missing").as_deref(), Some("0"));
+
+    // The issue's case: the trigger dropped by hand, then a revocation that writes no audit row.
+    sqlite3_ok(&db, "DROP TRIGGER api_credential_revoked");
+    sqlite3_ok(&db, &format!("UPDATE api_credential SET active = 0 WHERE api_key = '{}'", dropped.0));
+    let took = refused_soon(&ledger, &dropped, "audit trigger dropped");
+    eprintln!("dropped: refused after {took:?}");
+    assert_eq!(metric(&ledger, "ledgerd_database_triggers_missing").as_deref(), Some("1"));
+    let logs = ledger.logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("ERROR") && l.contains("lacks triggers") && l.contains("api_credential_revoked")),
+        "{logs}"
+    );
+    sqlite3_ok(&db, revoked_sql.trim());
+    let intact = crate::common::time_until(std::time::Duration::from_secs(5), || {
+        metric(&ledger, "ledgerd_database_triggers_missing").as_deref() == Some("0")
+    });
+    assert!(intact.is_some(), "the restored trigger was not noticed");
+
+    // A trigger added by hand that keeps audit rows out: a revocation it hides is found all the same.
+    sqlite3_ok(&db, "CREATE TRIGGER hide_audit BEFORE INSERT ON credential_audit BEGIN SELECT RAISE(IGNORE); END");
+    sqlite3_ok(&db, &format!("UPDATE api_credential SET active = 0 WHERE api_key = '{}'", hidden.0));
+    refused_soon(&ledger, &hidden, "audit rows ignored by a hand-made trigger");
+    assert_eq!(metric(&ledger, "ledgerd_database_triggers_unexpected").as_deref(), Some("1"));
+    assert!(ledger.logs().contains("hide_audit"));
+
+    assert_eq!(whoami(&ledger, &bystander), 200, "an unchanged credential stays");
+    let swept = metric(&ledger, r#"ledgerd_auth_cache_invalidations_total{source="sweep"}"#);
+    assert!(swept.is_some_and(|n| n.parse::<u64>().unwrap() >= 2), "{:?}", ledger.logs());
+}

@@ -81,6 +81,41 @@ pub struct AuditEvent {
     pub reason: Option<String>,
 }
 
+/// What changed in the database since the last [`CredentialStore::poll_changes`].
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// Audit events, oldest first: at most [`AUDIT_PAGE`] of them.
+    pub events: Vec<AuditEvent>,
+    /// More audit events are waiting: poll again at once.
+    pub more: bool,
+    /// Something was committed since the last poll, by anyone (this process included).
+    pub committed: bool,
+    /// The schema changed since the last poll: a table, index or trigger was made, altered or
+    /// dropped (a trigger dropped and made again in one transaction included).
+    pub schema_changed: bool,
+}
+
+/// Most audit events one poll returns, so a batch of a million rows is read in pages of bounded
+/// memory instead of all at once.
+pub const AUDIT_PAGE: usize = 10_000;
+
+/// How the triggers that enforce the ledger's rules compare with what the migrations made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Safeguards {
+    /// Triggers the migrations made that are gone, or whose SQL was changed.
+    pub missing: Vec<String>,
+    /// Triggers no migration made (added by hand): one could suppress audit rows.
+    pub unexpected: Vec<String>,
+}
+
+impl Safeguards {
+    /// Every trigger as the migrations made it, and no other: every change to a credential that
+    /// matters to authentication then writes an audit row or is refused.
+    pub fn intact(&self) -> bool {
+        self.missing.is_empty() && self.unexpected.is_empty()
+    }
+}
+
 /// How many credentials are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -148,8 +183,21 @@ pub trait CredentialStore: Send + Sync + 'static {
     fn record_usage(&self, uses: &[(String, i64)]) -> Result<(), StoreError>;
 
     /// Audit events since the last call (whoever made them: this process, another one, or a hand-made
-    /// SQL statement). Cheap when nothing changed. The first call returns nothing and sets the mark.
-    fn poll_changes(&self) -> Result<Vec<AuditEvent>, StoreError>;
+    /// SQL statement), a page at a time, and whether anything else was committed or the schema
+    /// changed. Cheap when nothing changed. Events from before the store was opened are not returned.
+    fn poll_changes(&self) -> Result<Changes, StoreError>;
+
+    /// Whether the triggers that enforce the ledger's rules are all there as the migrations made
+    /// them (read from the database itself, not from a connection's cached schema).
+    fn safeguards(&self) -> Result<Safeguards, StoreError> {
+        Ok(Safeguards::default())
+    }
+
+    /// What [`auth_entry`](Self::auth_entry) would answer for each key, in order, read together
+    /// (one read transaction): for re-checking cached credentials against their rows.
+    fn auth_entries(&self, api_keys: &[&str]) -> Result<Vec<Option<AuthEntry>>, StoreError> {
+        api_keys.iter().map(|key| self.auth_entry(key)).collect()
+    }
 
     /// The audit trail, newest first, optionally for one key.
     fn audit(&self, api_key: Option<&str>, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;

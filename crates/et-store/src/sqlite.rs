@@ -10,8 +10,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::{
-    Account, AuditEvent, AuthEntry, Counts, CredentialRecord, CredentialStore, NewCredential, Release, StatusFilter,
-    StoreError,
+    AUDIT_PAGE, Account, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStore, NewCredential,
+    Release, Safeguards, StatusFilter, StoreError,
 };
 use et_core::SecretHash;
 
@@ -61,7 +61,10 @@ pub enum OpenMode {
 struct Watcher {
     conn: Connection,
     data_version: i64,
+    schema_version: i64,
     last_audit_id: i64,
+    /// The last poll returned a full page: the next reads on whatever the data version says.
+    more: bool,
     #[cfg(unix)]
     file_id: (u64, u64),
 }
@@ -79,6 +82,9 @@ pub struct SqliteStore {
     /// away or replaced at the path is told apart (see `release_replaced`).
     #[cfg(unix)]
     files: [Option<(u64, u64)>; 3],
+    /// `(name, sql)` of every trigger the migrations make, sorted: what [`CredentialStore::safeguards`]
+    /// compares the file's schema with.
+    triggers: Vec<(String, String)>,
 }
 
 /// The database file and the WAL and shared-memory files SQLite keeps beside it.
@@ -258,6 +264,25 @@ fn with_short_busy_timeout<T>(
     result
 }
 
+/// Every trigger of the ledger's schema, `(name, sql)` sorted by name.
+fn triggers_of(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    // sqlite_schema itself, not a connection's parsed copy: an edit under `writable_schema` that
+    // left the schema cookie alone shows here too.
+    conn.prepare_cached("SELECT name, coalesce(sql, '') FROM sqlite_schema WHERE type = 'trigger' ORDER BY name")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
+/// The triggers the migrations make, as SQLite stores them: the migrations run on an empty
+/// in-memory database.
+fn expected_triggers() -> Result<Vec<(String, String)>, StoreError> {
+    let conn = Connection::open_in_memory().map_err(map_err)?;
+    for sql in MIGRATIONS {
+        conn.execute_batch(sql).map_err(map_err)?;
+    }
+    triggers_of(&conn).map_err(map_err)
+}
+
 /// [`CredentialStore::check_revocable`] on the writer: revokes one active credential (any: it is
 /// rolled back) and appends an audit row by hand, then rolls both back.
 fn probe_revocation(conn: &mut Connection) -> Result<(), StoreError> {
@@ -340,12 +365,15 @@ impl SqliteStore {
         let watch = open(reader_flags)?;
         watch.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
         let data_version = watch.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(map_err)?;
+        let schema_version = watch.query_row("PRAGMA schema_version", [], |r| r.get(0)).map_err(map_err)?;
         let last_audit_id =
             watch.query_row("SELECT coalesce(max(id), 0) FROM credential_audit", [], |r| r.get(0)).map_err(map_err)?;
         let watcher = Watcher {
             conn: watch,
             data_version,
+            schema_version,
             last_audit_id,
+            more: false,
             #[cfg(unix)]
             file_id: file_id(&path).unwrap_or_default(),
         };
@@ -356,6 +384,7 @@ impl SqliteStore {
             next_reader: AtomicUsize::new(0),
             watcher: Mutex::new(watcher),
             quick: Mutex::new(quick),
+            triggers: expected_triggers()?,
             #[cfg(unix)]
             files: database_files(&path),
             path,
@@ -589,29 +618,63 @@ impl CredentialStore for SqliteStore {
         })
     }
 
-    fn poll_changes(&self) -> Result<Vec<AuditEvent>, StoreError> {
+    fn poll_changes(&self) -> Result<Changes, StoreError> {
         let mut w = lock(&self.watcher);
         #[cfg(unix)]
         if file_id(&self.path) != Some(w.file_id) {
             return Err(StoreError::FileReplaced { path: self.path.display().to_string() });
         }
         let version: i64 = w.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(map_err)?;
-        if version == w.data_version {
-            return Ok(Vec::new());
+        if version == w.data_version && !w.more {
+            return Ok(Changes::default());
         }
-        let events: Vec<AuditEvent> = w
+        let schema_version: i64 = w.conn.query_row("PRAGMA schema_version", [], |r| r.get(0)).map_err(map_err)?;
+        // One row more than a page says whether another page follows.
+        let mut events: Vec<AuditEvent> = w
             .conn
             .prepare_cached(
-                "SELECT id, at, api_key, action, actor, reason FROM credential_audit WHERE id > ?1 ORDER BY id",
+                "SELECT id, at, api_key, action, actor, reason FROM credential_audit WHERE id > ?1 ORDER BY id LIMIT ?2",
             )
-            .and_then(|mut s| s.query_map([w.last_audit_id], audit_event)?.collect())
+            .and_then(|mut s| s.query_map(params![w.last_audit_id, AUDIT_PAGE as i64 + 1], audit_event)?.collect())
             .map_err(map_err)?;
+        let more = events.len() > AUDIT_PAGE;
+        events.truncate(AUDIT_PAGE);
         // Only now that the events are read is the new version acknowledged: a failed read is retried.
+        let changes = Changes {
+            events,
+            more,
+            committed: version != w.data_version,
+            schema_changed: schema_version != w.schema_version,
+        };
         w.data_version = version;
-        if let Some(last) = events.last() {
+        w.schema_version = schema_version;
+        w.more = more;
+        if let Some(last) = changes.events.last() {
             w.last_audit_id = last.id;
         }
-        Ok(events)
+        Ok(changes)
+    }
+
+    fn safeguards(&self) -> Result<Safeguards, StoreError> {
+        let found = triggers_of(&lock(&self.watcher).conn).map_err(map_err)?;
+        let missing = self.triggers.iter().filter(|t| !found.contains(t)).map(|(name, _)| name.clone()).collect();
+        let unexpected = found
+            .iter()
+            .filter(|(name, _)| !self.triggers.iter().any(|(expected, _)| expected == name))
+            .map(|(name, _)| name.clone())
+            .collect();
+        Ok(Safeguards { missing, unexpected })
+    }
+
+    fn auth_entries(&self, api_keys: &[&str]) -> Result<Vec<Option<AuthEntry>>, StoreError> {
+        let w = lock(&self.watcher);
+        // One read transaction for them all: one snapshot, and one lock taken instead of one per key.
+        w.conn.execute_batch("BEGIN").map_err(map_err)?;
+        let entries: Result<Vec<_>, _> = api_keys.iter().map(|key| Self::auth_entry_with(&w.conn, key)).collect();
+        // Ended whether or not a read failed (a read transaction has nothing to lose).
+        let ended = w.conn.execute_batch("COMMIT").map_err(map_err);
+        let entries = entries?;
+        ended.map(|()| entries)
     }
 
     fn audit(&self, api_key: Option<&str>, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {

@@ -75,7 +75,8 @@ fn a_hand_made_update_is_filled_in_audited_and_seen_by_the_poller() {
     let c = new_credential(None);
     store.register(&c).unwrap();
     let before_poll = store.poll_changes().unwrap();
-    assert_eq!(before_poll.len(), 1, "the registration is an event");
+    assert_eq!(before_poll.events.len(), 1, "the registration is an event");
+    assert!(before_poll.committed && !before_poll.schema_changed && !before_poll.more);
 
     shell(&store).execute("UPDATE api_credential SET active = false WHERE api_key = ?1", [c.api_key.as_str()]).unwrap();
 
@@ -83,11 +84,12 @@ fn a_hand_made_update_is_filled_in_audited_and_seen_by_the_poller() {
     assert!(!rec.active);
     assert_eq!(rec.revoked_by.as_deref(), Some("db"));
     assert!(rec.revoked_at.is_some());
-    let events = store.poll_changes().unwrap();
+    let events = store.poll_changes().unwrap().events;
     assert_eq!(events.len(), 1);
     assert_eq!((events[0].action.as_str(), events[0].actor.as_str()), ("revoke", "db"));
     assert_eq!(events[0].api_key, c.api_key.as_str());
-    assert!(store.poll_changes().unwrap().is_empty(), "nothing new, nothing reported");
+    let nothing = store.poll_changes().unwrap();
+    assert!(nothing.events.is_empty() && !nothing.committed, "nothing new, nothing reported");
 }
 
 #[test]
@@ -450,4 +452,75 @@ fn the_revocation_probe_changes_nothing_and_sees_what_blocks_a_revocation() {
     assert!(matches!(store.check_revocable(), Err(StoreError::Busy)), "another process's lock proves nothing");
     sh.execute_batch("ROLLBACK").unwrap();
     store.check_revocable().unwrap();
+}
+
+#[test]
+fn the_audit_trail_is_read_in_pages() {
+    let (_dir, store) = fresh();
+    // 25 001 audit rows in one commit, as a bulk import by hand would make them.
+    shell(&store)
+        .execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25001) \
+             INSERT INTO credential_audit (api_key, action, actor) SELECT 'ak_' || i, 'register', 'import' FROM n",
+        )
+        .unwrap();
+    let mut pages = Vec::new();
+    let mut last = 0;
+    loop {
+        let changes = store.poll_changes().unwrap();
+        assert!(changes.events.len() <= et_store::AUDIT_PAGE);
+        for event in &changes.events {
+            assert_eq!(event.id, last + 1, "in order, none skipped");
+            last = event.id;
+        }
+        pages.push(changes.events.len());
+        if !changes.more {
+            break;
+        }
+    }
+    assert_eq!(pages, [10_000, 10_000, 5_001]);
+    assert!(store.poll_changes().unwrap().events.is_empty());
+}
+
+#[test]
+fn the_triggers_are_compared_with_what_the_migrations_made() {
+    let (_dir, store) = fresh();
+    assert!(store.safeguards().unwrap().intact());
+    let sh = shell(&store);
+    store.poll_changes().unwrap();
+    let sql: String =
+        sh.query_row("SELECT sql FROM sqlite_schema WHERE name = 'api_credential_revoked'", [], |r| r.get(0)).unwrap();
+    sh.execute_batch("DROP TRIGGER api_credential_revoked").unwrap();
+    let changes = store.poll_changes().unwrap();
+    assert!(changes.committed && changes.schema_changed);
+    assert_eq!(store.safeguards().unwrap().missing, ["api_credential_revoked"]);
+    // Made again with other SQL: still missing; with its own SQL: intact.
+    sh.execute_batch(&sql.replace("'db'", "'someone'")).unwrap();
+    assert_eq!(store.safeguards().unwrap().missing, ["api_credential_revoked"]);
+    sh.execute_batch(&format!("DROP TRIGGER api_credential_revoked; {sql}")).unwrap();
+    assert!(store.safeguards().unwrap().intact());
+    sh.execute_batch("CREATE TRIGGER quiet BEFORE INSERT ON credential_audit BEGIN SELECT RAISE(IGNORE); END").unwrap();
+    let found = store.safeguards().unwrap();
+    assert_eq!((found.missing.len(), found.unexpected.as_slice()), (0, ["quiet".to_owned()].as_slice()));
+    // Deleted from sqlite_schema under writable_schema, the schema cookie untouched: seen as well.
+    sh.execute_batch(
+        "DROP TRIGGER quiet; PRAGMA writable_schema = ON; \
+         DELETE FROM sqlite_schema WHERE name = 'api_credential_key_is_new'; PRAGMA writable_schema = OFF",
+    )
+    .unwrap();
+    assert_eq!(store.safeguards().unwrap().missing, ["api_credential_key_is_new"]);
+}
+
+#[test]
+fn cached_credentials_are_reread_together() {
+    let (_dir, store) = fresh();
+    let (a, b) = (new_credential(Some("a")), new_credential(None));
+    store.register(&a).unwrap();
+    store.register(&b).unwrap();
+    store.revoke(b.api_key.as_str(), "ak_x", None).unwrap();
+    let unknown = ApiKey::generate();
+    let rows = store.auth_entries(&[a.api_key.as_str(), unknown.as_str(), b.api_key.as_str()]).unwrap();
+    assert!(rows[0].as_ref().is_some_and(|r| r.active && r.label.as_deref() == Some("a")));
+    assert!(rows[1].is_none());
+    assert!(rows[2].as_ref().is_some_and(|r| !r.active));
 }

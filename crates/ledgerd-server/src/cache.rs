@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use et_core::SecretHash;
-use et_store::USAGE_RESOLUTION_MS;
+use et_store::{AuthEntry, USAGE_RESOLUTION_MS};
 
 /// Most credentials kept in the cache; beyond it the least useful are evicted (they are only
 /// re-read from the database, never refused). moka admits a new key only when it is used more
@@ -118,6 +118,31 @@ impl AuthCache {
         }
     }
 
+    /// Starts re-checking the cache against the database: bumps the epoch (a miss that read its row
+    /// before this point does not cache it afterwards, so whatever the sweep misses is not put back
+    /// stale) and returns every entry cached now.
+    pub fn begin_sweep(&self) -> Vec<Arc<CachedEntry>> {
+        {
+            let _guard = self.lock_inserts();
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+        }
+        self.cache.as_ref().map(|c| c.iter().map(|(_, entry)| entry).collect()).unwrap_or_default()
+    }
+
+    /// Whether `entry` is still what a miss would cache for `row` (the credential's row now, `None`
+    /// when there is none): same hash, state and label; an unknown-key placeholder only while the
+    /// key is still unknown.
+    pub fn still_matches(&self, entry: &CachedEntry, row: Option<&AuthEntry>) -> bool {
+        match row {
+            None => entry.secret_hash == self.dummy_hash && !entry.active && entry.label.is_none(),
+            Some(row) => {
+                entry.secret_hash == row.secret_hash.unwrap_or(self.dummy_hash)
+                    && entry.active == row.active
+                    && entry.label.as_deref() == row.label.as_deref()
+            }
+        }
+    }
+
     /// Drops every cached credential; returns how many there were.
     pub fn invalidate_all(&self) -> u64 {
         let _guard = self.lock_inserts();
@@ -171,6 +196,45 @@ mod tests {
             queued: AtomicBool::new(false),
             written_ms: AtomicI64::new(i64::MIN),
         })
+    }
+
+    #[test]
+    fn a_sweep_keeps_only_entries_their_rows_still_agree_with() {
+        let cache = AuthCache::new(Duration::from_secs(60));
+        let row = |hash: Option<SecretHash>, active: bool, label: Option<&str>| AuthEntry {
+            secret_hash: hash,
+            active,
+            label: label.map(str::to_owned),
+            last_used_ms: None,
+        };
+        let real = entry("k");
+        let s = Some(SecretHash::of("s"));
+        assert!(cache.still_matches(&real, Some(&row(s, true, None))));
+        assert!(!cache.still_matches(&real, Some(&row(s, false, None))), "revoked without an audit row");
+        assert!(!cache.still_matches(&real, Some(&row(Some(SecretHash::of("t")), true, None))), "another hash");
+        assert!(!cache.still_matches(&real, Some(&row(s, true, Some("l")))), "another label");
+        assert!(!cache.still_matches(&real, None), "the row is gone");
+        assert!(!cache.still_matches(&real, Some(&row(None, true, None))), "a malformed hash");
+        let unknown = CachedEntry {
+            api_key: "u".into(),
+            label: None,
+            secret_hash: cache.dummy_hash,
+            active: false,
+            last_used_ms: AtomicI64::new(0),
+            queued: AtomicBool::new(false),
+            written_ms: AtomicI64::new(i64::MIN),
+        };
+        assert!(cache.still_matches(&unknown, None));
+        assert!(!cache.still_matches(&unknown, Some(&row(s, true, None))), "registered without an audit row");
+
+        let epoch = cache.epoch.load(Ordering::SeqCst);
+        cache.insert_if_current(real, epoch);
+        let epoch = cache.epoch.load(Ordering::SeqCst);
+        let swept = cache.begin_sweep();
+        assert_eq!(swept.len(), 1);
+        // A miss that read its row before the sweep began does not cache it after.
+        cache.insert_if_current(entry("late"), epoch);
+        assert!(cache.lookup("late").is_none());
     }
 
     #[test]

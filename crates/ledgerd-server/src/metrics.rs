@@ -57,6 +57,8 @@ pub enum InvalidationSource {
     Db,
     /// The whole cache, dropped because the database became unusable.
     All,
+    /// Cached credentials whose rows changed without an audit row, found by re-reading them.
+    Sweep,
 }
 
 fn latency_histogram() -> Histogram {
@@ -75,6 +77,9 @@ pub struct Metrics {
     invalidations: Family<SourceLabels, Counter>,
     credentials: Family<StateLabels, Gauge>,
     database_up: Gauge,
+    triggers_missing: Gauge,
+    triggers_unexpected: Gauge,
+    sweeps: Counter,
     usage_flush_failures: Counter,
     // Encoding walks the registry; one scrape at a time keeps the output consistent.
     encode_lock: Mutex<()>,
@@ -104,6 +109,9 @@ impl Metrics {
         let credentials = Family::<StateLabels, Gauge>::default();
         let database_up = Gauge::default();
         let usage_flush_failures = Counter::default();
+        let triggers_missing = Gauge::default();
+        let triggers_unexpected = Gauge::default();
+        let sweeps = Counter::default();
 
         registry.register("http_requests", "HTTP requests answered, by route, method and status", requests.clone());
         registry.register("http_request_duration_seconds", "Time to answer an HTTP request, by route", latency.clone());
@@ -112,7 +120,7 @@ impl Metrics {
         registry.register("auth_cache_misses", "Authentications that read the database", cache_misses.clone());
         registry.register(
             "auth_cache_invalidations",
-            "Cached credentials dropped because of a revocation (api, db) or a database fault (all)",
+            "Cached credentials dropped because of a revocation (api, db), a database fault (all) or a row changed without an audit row (sweep)",
             invalidations.clone(),
         );
         registry.register(
@@ -121,6 +129,21 @@ impl Metrics {
             credentials.clone(),
         );
         registry.register("database_up", "1 when the database answers, 0 when it is unusable", database_up.clone());
+        registry.register(
+            "database_triggers_missing",
+            "Triggers enforcing the ledger's rules that are gone from the database or were altered (0 when intact)",
+            triggers_missing.clone(),
+        );
+        registry.register(
+            "database_triggers_unexpected",
+            "Triggers in the database that no migration made (added by hand)",
+            triggers_unexpected.clone(),
+        );
+        registry.register(
+            "auth_cache_sweeps",
+            "Times every cached credential was re-read because a change may have bypassed the audit trail",
+            sweeps.clone(),
+        );
         registry.register(
             "usage_flush_failures",
             "Batches of last_used_at updates that could not be written",
@@ -137,6 +160,9 @@ impl Metrics {
             invalidations,
             credentials,
             database_up,
+            triggers_missing,
+            triggers_unexpected,
+            sweeps,
             usage_flush_failures,
             encode_lock: Mutex::new(()),
         }
@@ -169,6 +195,7 @@ impl Metrics {
             InvalidationSource::Api => "api",
             InvalidationSource::Db => "db",
             InvalidationSource::All => "all",
+            InvalidationSource::Sweep => "sweep",
         };
         self.invalidations.get_or_create(&SourceLabels { source }).inc_by(count);
     }
@@ -180,6 +207,15 @@ impl Metrics {
 
     pub fn set_database_up(&self, up: bool) {
         self.database_up.set(i64::from(up));
+    }
+
+    pub fn set_triggers(&self, missing: usize, unexpected: usize) {
+        self.triggers_missing.set(missing as i64);
+        self.triggers_unexpected.set(unexpected as i64);
+    }
+
+    pub fn swept(&self) {
+        self.sweeps.inc();
     }
 
     pub fn usage_flush_failed(&self) {

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use et_store::{
-    Account, AuditEvent, AuthEntry, Counts, CredentialRecord, CredentialStore, NewCredential, StatusFilter, StoreError,
+    Account, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStore, NewCredential, StatusFilter,
+    StoreError,
 };
 
 /// A swappable `Arc<dyn CredentialStore>`. Cache hits never read it; everything else takes a
@@ -73,7 +74,7 @@ impl CredentialStore for Detached {
     fn record_usage(&self, _: &[(String, i64)]) -> Result<(), StoreError> {
         self.err()
     }
-    fn poll_changes(&self) -> Result<Vec<AuditEvent>, StoreError> {
+    fn poll_changes(&self) -> Result<Changes, StoreError> {
         self.err()
     }
     fn audit(&self, _: Option<&str>, _: u32) -> Result<Vec<AuditEvent>, StoreError> {

@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use et_store::{CredentialStore, Release, StoreError};
+use et_store::{CredentialStore, Release, Safeguards, StoreError};
 
 use crate::cache::AuthCache;
 use crate::health::{DbHealth, FAULTY, HEALTHY, REPLACED, UNWRITABLE};
@@ -21,6 +21,13 @@ use crate::slot::{Detached, StoreSlot};
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How often a healthy database is proven to answer (an unhealthy one is retried every poll).
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
+/// Sweeps (every cached credential re-read) happen at most this often, however often the
+/// database changes while its triggers cannot be trusted; and never more than a fifth of the time
+/// (a sweep of 50 000 entries takes about 0.2 s: ARCHITECTURE.md).
+pub const SWEEP_INTERVAL: Duration = Duration::from_millis(250);
+/// Cached credentials re-read per read transaction of a sweep: short transactions, so a sweep
+/// never holds a snapshot that keeps the WAL from being checkpointed.
+const SWEEP_CHUNK: usize = 1_000;
 
 /// Reports a write that failed: a healthy database becomes unwritable until the watcher's probe
 /// write succeeds. That includes a lock held past the busy timeout (5 s): another process keeping
@@ -107,6 +114,9 @@ pub fn spawn(
         last_reopen: None,
         reopen_error: None,
         closing: None,
+        safeguards: None,
+        sweep_pending: false,
+        next_sweep: None,
     };
     if let Err(e) = first {
         watcher.fault(&e);
@@ -136,6 +146,14 @@ struct Watcher {
     /// file that was moved or deleted: before the new file is opened beside them, the old one's WAL
     /// is emptied into it (see [`CredentialStore::release_replaced`]) and its connections closed.
     closing: Option<Arc<dyn CredentialStore>>,
+    /// What the last look at the database's triggers found; `None` until the first look (and
+    /// again after the file is reopened).
+    safeguards: Option<Safeguards>,
+    /// The database changed in a way its audit trail may not account for: re-read every cached
+    /// credential as soon as [`SWEEP_INTERVAL`] allows.
+    sweep_pending: bool,
+    /// When the last sweep ended, and the earliest the next may start.
+    next_sweep: Option<Instant>,
 }
 
 impl Watcher {
@@ -175,24 +193,106 @@ impl Watcher {
         }
     }
 
-    fn poll(&self, store: &dyn CredentialStore) -> Result<(), StoreError> {
-        // A revocation evicts the active entry; a registration evicts an "unknown key" entry.
-        for event in store.poll_changes()? {
-            let evicted = if event.action == "register" {
-                self.auth.invalidate_unknown(&event.api_key)
-            } else {
-                self.auth.invalidate(&event.api_key)
-            };
-            if evicted {
-                self.metrics.invalidated(InvalidationSource::Db, 1);
+    fn poll(&mut self, store: &dyn CredentialStore) -> Result<(), StoreError> {
+        loop {
+            let changes = store.poll_changes()?;
+            // A revocation evicts the active entry; a registration evicts an "unknown key" entry.
+            for event in &changes.events {
+                let evicted = if event.action == "register" {
+                    self.auth.invalidate_unknown(&event.api_key)
+                } else {
+                    self.auth.invalidate(&event.api_key)
+                };
+                if evicted {
+                    self.metrics.invalidated(InvalidationSource::Db, 1);
+                }
+                tracing::debug!(
+                    api_key = %event.api_key,
+                    action = %event.action,
+                    actor = %event.actor,
+                    "change seen in the database"
+                );
             }
-            tracing::debug!(
-                api_key = %event.api_key,
-                action = %event.action,
-                actor = %event.actor,
-                "change seen in the database"
+            if changes.committed || self.safeguards.is_none() {
+                self.look_at_safeguards(store)?;
+            }
+            // Audit rows account for every change that matters only while the triggers that write
+            // or refuse them are all there. A schema change may have dropped one and made it again
+            // around a change (in one transaction), so it is a reason to look too.
+            let untrusted = self.safeguards.as_ref().is_some_and(|s| !s.intact());
+            if changes.schema_changed || (changes.committed && untrusted) {
+                self.sweep_pending = true;
+            }
+            if !changes.more {
+                break;
+            }
+        }
+        if self.sweep_pending && self.next_sweep.is_none_or(|t| Instant::now() >= t) {
+            self.sweep(store)?;
+        }
+        Ok(())
+    }
+
+    /// Compares the database's triggers with what the migrations made; logs and exports the
+    /// difference when it changes.
+    fn look_at_safeguards(&mut self, store: &dyn CredentialStore) -> Result<(), StoreError> {
+        let now = store.safeguards()?;
+        if self.safeguards.as_ref() == Some(&now) {
+            return Ok(());
+        }
+        self.metrics.set_triggers(now.missing.len(), now.unexpected.len());
+        if !now.missing.is_empty() {
+            tracing::error!(
+                "the database lacks triggers that enforce the ledger's rules (dropped or altered by hand): {}; \
+                 changes they would refuse or audit are possible now, so every cached credential is re-read \
+                 after each change to the database until they are restored as the migrations made them \
+                 (crates/et-store/migrations)",
+                now.missing.join(", ")
             );
         }
+        if !now.unexpected.is_empty() {
+            tracing::warn!(
+                "the database has triggers no migration made: {}; one could keep changes out of the audit trail, \
+                 so every cached credential is re-read after each change to the database while they exist",
+                now.unexpected.join(", ")
+            );
+        }
+        if now.intact() && self.safeguards.is_some() {
+            tracing::info!("the database's triggers are as the migrations made them again");
+        }
+        if !now.intact() {
+            self.sweep_pending = true;
+        }
+        self.safeguards = Some(now);
+        Ok(())
+    }
+
+    /// Re-reads every cached credential and evicts those whose row no longer says what the cache
+    /// holds: the changes no audit row announced.
+    fn sweep(&mut self, store: &dyn CredentialStore) -> Result<(), StoreError> {
+        let started = Instant::now();
+        self.sweep_pending = false;
+        let mut cached = self.auth.begin_sweep();
+        // In key order, neighbouring reads share B-tree pages: about twice as fast as at random.
+        cached.sort_unstable_by(|a, b| a.api_key.cmp(&b.api_key));
+        let mut evicted = 0;
+        for chunk in cached.chunks(SWEEP_CHUNK) {
+            let keys: Vec<&str> = chunk.iter().map(|entry| &*entry.api_key).collect();
+            let rows = store.auth_entries(&keys)?;
+            for (entry, row) in chunk.iter().zip(&rows) {
+                if !self.auth.still_matches(entry, row.as_ref()) && self.auth.invalidate(&entry.api_key) {
+                    evicted += 1;
+                }
+            }
+        }
+        let took = started.elapsed();
+        self.next_sweep = Some(Instant::now() + SWEEP_INTERVAL.max(took * 4));
+        self.metrics.swept();
+        if evicted > 0 {
+            self.metrics.invalidated(InvalidationSource::Sweep, evicted);
+            tracing::warn!(evicted, "evicted cached credentials whose rows changed without an audit row");
+        }
+        tracing::debug!(cached = cached.len(), evicted, ms = took.as_millis() as u64, "re-read the cache");
         Ok(())
     }
 
@@ -244,6 +344,8 @@ impl Watcher {
         match reopen() {
             Ok(store) => {
                 drop(self.slot.replace(store));
+                // Another file: its triggers are looked at afresh.
+                self.safeguards = None;
                 self.reopen_error = None;
                 let message = format!("the database {} is back; reopened it and serving normally", self.path.display());
                 self.recovered(&message);
