@@ -31,6 +31,7 @@ mod dev_mode;
 mod hand_sql;
 mod hardening;
 mod hostile_http;
+mod metrics;
 mod races;
 mod secrets;
 mod single_owner;

@@ -14,6 +14,7 @@ mod health;
 mod input;
 pub mod metrics;
 mod openapi;
+mod procstat;
 mod ratelimit;
 mod registrar;
 mod routes;

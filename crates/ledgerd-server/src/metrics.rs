@@ -1,6 +1,13 @@
 //! Prometheus metrics of ledgerd: requests and their latency by route, authentication outcomes,
-//! the auth cache, credentials by state and database health. Everything is an atomic or a small
-//! lock the hot path touches once; `/metrics` only encodes, it never queries the database.
+//! the auth cache, credentials by state and database health, the build, and the process (CPU,
+//! memory, file descriptors). Everything is an atomic or a small lock the hot path touches once;
+//! `/metrics` only encodes (and reads `/proc/self`), it never queries the database.
+//!
+//! Encoded in the Prometheus text format 0.0.4 by default, which every Prometheus and
+//! `promtool check metrics` read, and in OpenMetrics 1.0 when the scraper asks for it (`Accept:
+//! application/openmetrics-text`). prometheus-client writes OpenMetrics only; [`to_text_004`]
+//! rewrites its output, which differs from 0.0.4 only in counter family names (`x` vs `x_total`),
+//! `# UNIT` lines and the final `# EOF`.
 
 use std::sync::Mutex;
 
@@ -18,6 +25,39 @@ pub struct RequestLabels {
     pub route: &'static str,
     pub method: &'static str,
     pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+    os: &'static str,
+    arch: &'static str,
+}
+
+/// The exposition format of a scrape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `text/plain; version=0.0.4`: the default.
+    Prometheus,
+    /// `application/openmetrics-text; version=1.0.0`.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The format an `Accept` header asks for: OpenMetrics when it names it, else Prometheus.
+    pub fn from_accept(accept: Option<&str>) -> Self {
+        match accept {
+            Some(accept) if accept.to_ascii_lowercase().contains("application/openmetrics-text") => Format::OpenMetrics,
+            _ => Format::Prometheus,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -69,6 +109,8 @@ fn latency_histogram() -> Histogram {
 /// All of ledgerd's metrics and the registry that encodes them.
 pub struct Metrics {
     registry: Registry,
+    /// The `process_*` metrics, which carry no `ledgerd_` prefix.
+    process: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     auth: Family<OutcomeLabels, Counter>,
@@ -129,6 +171,17 @@ impl Metrics {
             credentials.clone(),
         );
         registry.register("database_up", "1 when the database answers, 0 when it is unusable", database_up.clone());
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+                os: std::env::consts::OS,
+                arch: std::env::consts::ARCH,
+            })
+            .set(1);
+        registry.register("build_info", "The version of ledgerd running, always 1", build);
+        let mut process = Registry::default();
+        process.register_collector(Box::new(crate::procstat::ProcessCollector));
         registry.register(
             "database_triggers_missing",
             "Triggers enforcing the ledger's rules that are gone from the database or were altered (0 when intact)",
@@ -152,6 +205,7 @@ impl Metrics {
 
         Metrics {
             registry,
+            process,
             requests,
             latency,
             auth,
@@ -222,14 +276,46 @@ impl Metrics {
         self.usage_flush_failures.inc();
     }
 
-    /// The metrics in the Prometheus/OpenMetrics text format.
-    pub fn encode(&self) -> String {
+    /// The metrics in `format`.
+    pub fn encode(&self, format: Format) -> String {
         let _guard = self.encode_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = String::with_capacity(8 * 1024);
         // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
-        out
+        let _ = prometheus_client::encoding::text::encode_registry(&mut out, &self.registry);
+        let _ = prometheus_client::encoding::text::encode_registry(&mut out, &self.process);
+        match format {
+            Format::OpenMetrics => {
+                let _ = prometheus_client::encoding::text::encode_eof(&mut out);
+                out
+            }
+            Format::Prometheus => to_text_004(&out),
+        }
     }
+}
+
+/// Rewrites prometheus-client's OpenMetrics (without `# EOF`) as the Prometheus text format 0.0.4:
+/// a counter family's `# HELP`/`# TYPE` name its samples' name (`x_total`), and `# UNIT` lines go
+/// (0.0.4 has none). Samples, histograms and gauges are written the same in both.
+pub fn to_text_004(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> =
+        openmetrics.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter")).collect();
+    let mut out = String::with_capacity(openmetrics.len() + 16 * counters.len());
+    for line in openmetrics.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let descriptor = ["# HELP ", "# TYPE "].into_iter().find_map(|tag| {
+            let rest = line.strip_prefix(tag)?;
+            let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            counters.contains(name).then(|| format!("{tag}{name}_total {tail}"))
+        });
+        match descriptor {
+            Some(rewritten) => out.push_str(rewritten.trim_end()),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -242,9 +328,31 @@ mod tests {
         m.observe_request("/whoami", "GET", 200, 0.001);
         m.auth(AuthOutcome::Unauthorized);
         m.set_counts(3, 1);
-        let text = m.encode();
-        assert!(text.contains(r#"ledgerd_http_requests_total{route="/whoami",method="GET",status="200"} 1"#), "{text}");
-        assert!(text.contains(r#"ledgerd_auth_total{outcome="unauthorized"} 1"#), "{text}");
-        assert!(text.contains(r#"ledgerd_credentials{state="active"} 3"#), "{text}");
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            let text = m.encode(format);
+            assert!(
+                text.contains(r#"ledgerd_http_requests_total{route="/whoami",method="GET",status="200"} 1"#),
+                "{text}"
+            );
+            assert!(text.contains(r#"ledgerd_auth_total{outcome="unauthorized"} 1"#), "{text}");
+            assert!(text.contains(r#"ledgerd_credentials{state="active"} 3"#), "{text}");
+            assert!(text.contains("ledgerd_build_info{version="), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_prometheus_format_names_counter_families_by_their_samples() {
+        let open = "# HELP ledgerd_auth Authentications.\n# TYPE ledgerd_auth counter\n\
+                    ledgerd_auth_total{outcome=\"ok\"} 1\n# HELP ledgerd_up Up.\n# TYPE ledgerd_up gauge\n\
+                    # UNIT ledgerd_up bytes\nledgerd_up 1\n# EOF\n";
+        assert_eq!(
+            to_text_004(open),
+            "# HELP ledgerd_auth_total Authentications.\n# TYPE ledgerd_auth_total counter\n\
+             ledgerd_auth_total{outcome=\"ok\"} 1\n# HELP ledgerd_up Up.\n# TYPE ledgerd_up gauge\nledgerd_up 1\n"
+        );
+        assert_eq!(Format::from_accept(None), Format::Prometheus);
+        assert_eq!(Format::from_accept(Some("text/plain;version=0.0.4;q=0.3,*/*;q=0.2")), Format::Prometheus);
+        let scraper = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75";
+        assert_eq!(Format::from_accept(Some(scraper)), Format::OpenMetrics);
     }
 }

@@ -159,8 +159,11 @@ fn unpinned_document() -> Value {
                 "operationId": "metrics", "summary": "Prometheus metrics",
                 "security": [],
                 "responses": { "200": {
-                    "description": "OpenMetrics text.",
-                    "content": { "application/openmetrics-text": { "schema": { "type": "string" } } }
+                    "description": "The Prometheus text format 0.0.4 (text/plain; version=0.0.4), or OpenMetrics 1.0.0 when the Accept header names application/openmetrics-text. Includes ledgerd_build_info and the process_* metrics.",
+                    "content": {
+                        "text/plain": { "schema": { "type": "string" } },
+                        "application/openmetrics-text": { "schema": { "type": "string" } }
+                    }
                 }}
             }},
             "/openapi.json": { "get": {
