@@ -52,7 +52,9 @@ pub struct Config {
     #[arg(long, env = "LEDGERD_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR", value_parser = parse_listen)]
     pub listen: String,
 
-    /// SQLite database file; created with its schema when missing.
+    /// SQLite database file; created with its schema when missing. While ledgerd runs it holds a
+    /// lock on PATH.lock beside it (holding its pid): a second ledgerd on the same file refuses to
+    /// start. Leave that file in place.
     #[arg(long, env = "LEDGERD_DB", default_value = DEFAULT_DB, value_name = "PATH")]
     pub db: PathBuf,
 
