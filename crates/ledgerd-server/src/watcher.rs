@@ -325,9 +325,10 @@ impl Watcher {
                     self.path.display()
                 ),
                 Ok(Release::InUse) => tracing::warn!(
-                    "another process has the replaced file's WAL open (it opened {} while that WAL was still \
-                     there); left it alone, SQLite hands it to the new file. Restore with `sqlite3 {} \
-                     \".restore BACKUP\"`, or stop ledgerd before moving a file in place (README, Restoring)",
+                    "another process has (or may have) the replaced file's WAL open: it opened {} while that \
+                     WAL was still there; left it alone, and SQLite hands it to the new file. Restore with \
+                     `sqlite3 {} \".restore BACKUP\"`, or stop ledgerd before moving a file in place (README, \
+                     Backing up and restoring)",
                     self.path.display(),
                     self.path.display()
                 ),
