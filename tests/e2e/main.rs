@@ -27,6 +27,7 @@ mod hostile_cli;
 mod connections;
 mod crash;
 mod db_faults;
+mod db_files;
 mod dev_mode;
 mod hand_sql;
 mod hardening;

@@ -116,6 +116,16 @@ impl Safeguards {
     }
 }
 
+/// The write-ahead log of a database that has one (SQLite in WAL mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalStatus {
+    /// The size of the WAL file.
+    pub bytes: u64,
+    /// The WAL had grown past its limit and a checkpoint tried now could not copy all of it back
+    /// into the database: a reader holds an old snapshot (checkpoint starvation).
+    pub checkpoint_incomplete: bool,
+}
+
 /// How many credentials are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -186,6 +196,13 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// SQL statement), a page at a time, and whether anything else was committed or the schema
     /// changed. Cheap when nothing changed. Events from before the store was opened are not returned.
     fn poll_changes(&self) -> Result<Changes, StoreError>;
+
+    /// The write-ahead log's size, and whether it is being kept from shrinking; `None` for a
+    /// database without one. Cheap when the WAL is within its limit (a `stat`); past it, tries a
+    /// checkpoint that waits for nobody.
+    fn wal_status(&self) -> Result<Option<WalStatus>, StoreError> {
+        Ok(None)
+    }
 
     /// Whether the triggers that enforce the ledger's rules are all there as the migrations made
     /// them (read from the database itself, not from a connection's cached schema).

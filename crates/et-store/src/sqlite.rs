@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::{
     AUDIT_PAGE, Account, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStore, NewCredential,
-    Release, Safeguards, StatusFilter, StoreError,
+    Release, Safeguards, StatusFilter, StoreError, WalStatus,
 };
 use et_core::SecretHash;
 
@@ -37,6 +37,11 @@ const READERS: usize = 4;
 pub const USAGE_RESOLUTION_MS: i64 = 60_000;
 /// Pages the WAL may hold before a commit copies them back into the database file.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+/// The WAL file is cut back to this size by the first commit after a checkpoint that emptied it.
+/// Between checkpoints it grows to about 41 MB (10 000 pages of 4 KiB and their frame headers, and
+/// the commit that crossed the mark), so in normal operation nothing is cut; a WAL that grew past
+/// it while a reader kept checkpoints from completing shrinks back.
+const JOURNAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long background writes (a probe of an unwritable database, `last_used_at` batches) wait
 /// for a lock: they must not hold the writer connection through the full busy timeout while API
@@ -90,11 +95,7 @@ pub struct SqliteStore {
 /// The database file and the WAL and shared-memory files SQLite keeps beside it.
 #[cfg(unix)]
 fn database_files(path: &Path) -> [Option<(u64, u64)>; 3] {
-    ["", "-wal", "-shm"].map(|suffix| {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        file_id(Path::new(&name))
-    })
+    with_sidecars(path).map(|p| file_id(&p))
 }
 
 /// Whether a process other than this one holds a lock on the file with inode `ino` (Linux:
@@ -314,6 +315,33 @@ fn probe_revocation(conn: &mut Connection) -> Result<(), StoreError> {
     tx.rollback().map_err(map_err)
 }
 
+/// Creates an empty database file readable by its owner only, before SQLite opens it: SQLite
+/// gives the `-wal` and `-shm` files it makes the database file's mode, and would create the file
+/// itself with 0644 (every credential's hash and the audit trail readable by any local user).
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        // Created by someone else meanwhile: theirs, opened as it is.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// The database file and the `-wal` and `-shm` beside it.
+fn with_sidecars(path: &Path) -> [PathBuf; 3] {
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
 #[cfg(unix)]
 fn file_id(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
@@ -336,6 +364,9 @@ impl SqliteStore {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if mode == OpenMode::CreateIfMissing {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
+            if !exists {
+                create_private(&path).map_err(|e| StoreError::Open { path: shown.clone(), detail: e.to_string() })?;
+            }
         }
         let open = |flags: OpenFlags| -> Result<Connection, StoreError> {
             let conn = Connection::open_with_flags(&path, flags)
@@ -395,6 +426,25 @@ impl SqliteStore {
         &self.path
     }
 
+    /// The database file, its `-wal` and its `-shm` when other users may read or write them, with
+    /// their mode: a file made before ledgerd created its files 0600, or copied in with a looser
+    /// mode. Opening never changes an existing file's mode; the caller says how to.
+    pub fn open_to_others(&self) -> Vec<(PathBuf, u32)> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            with_sidecars(&self.path)
+                .into_iter()
+                .filter_map(|p| {
+                    let mode = std::fs::metadata(&p).ok()?.permissions().mode() & 0o777;
+                    (mode & 0o077 != 0).then_some((p, mode))
+                })
+                .collect()
+        }
+        #[cfg(not(unix))]
+        Vec::new()
+    }
+
     fn prepare_writer(conn: &mut Connection, shown: &str, mode: OpenMode) -> Result<(), StoreError> {
         let not_ledger = || StoreError::NotALedgerDatabase { path: shown.to_owned() };
         // The first read of the header tells a non-SQLite file apart.
@@ -425,6 +475,9 @@ impl SqliteStore {
         // times rarer, and registration goes about 15% faster (BENCHMARKS.md); the WAL grows to
         // some 40 MB between checkpoints.
         conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};")).map_err(map_err)?;
+        // Per connection: this one makes (nearly) every commit, so it is the one that cuts the WAL.
+        conn.query_row(&format!("PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}"), [], |_| Ok(()))
+            .map_err(map_err)?;
 
         if version < SCHEMA_VERSION {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
@@ -653,6 +706,26 @@ impl CredentialStore for SqliteStore {
             w.last_audit_id = last.id;
         }
         Ok(changes)
+    }
+
+    fn wal_status(&self) -> Result<Option<WalStatus>, StoreError> {
+        let wal = &with_sidecars(&self.path)[1];
+        let bytes = match std::fs::metadata(wal) {
+            Ok(meta) => meta.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(StoreError::Open { path: wal.display().to_string(), detail: e.to_string() }),
+        };
+        // Past the size limit the WAL was not emptied when it should have been: try a checkpoint
+        // (PASSIVE: it copies what it can, waits for nobody) and see whether it could finish.
+        let checkpoint_incomplete = bytes > JOURNAL_SIZE_LIMIT && {
+            let w = lock(&self.watcher);
+            let (busy, log, done): (i64, i64, i64) = w
+                .conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(map_err)?;
+            busy != 0 || done < log
+        };
+        Ok(Some(WalStatus { bytes, checkpoint_incomplete }))
     }
 
     fn safeguards(&self) -> Result<Safeguards, StoreError> {

@@ -524,3 +524,62 @@ fn cached_credentials_are_reread_together() {
     assert!(rows[1].is_none());
     assert!(rows[2].as_ref().is_some_and(|r| !r.active));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_database_and_its_wal_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, store) = fresh();
+    store.register(&new_credential(None)).unwrap();
+    for name in ["ledger.db", "ledger.db-wal", "ledger.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}");
+    }
+    assert!(store.open_to_others().is_empty());
+    drop(store);
+    // An existing file keeps its mode (and SQLite gives it to the WAL and shm it makes); the store
+    // reports them.
+    let path = dir.path().join("ledger.db");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = SqliteStore::open(&path, OpenMode::MustExist).unwrap();
+    let open: Vec<(String, u32)> = store
+        .open_to_others()
+        .into_iter()
+        .map(|(p, m)| (p.file_name().unwrap().to_str().unwrap().to_owned(), m))
+        .collect();
+    assert_eq!(open, [("ledger.db".into(), 0o644), ("ledger.db-wal".into(), 0o644), ("ledger.db-shm".into(), 0o644)]);
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+}
+
+fn wal_bytes(store: &SqliteStore) -> u64 {
+    let mut wal = store.path().as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).unwrap().len()
+}
+
+#[test]
+fn a_wal_grown_behind_a_reader_shrinks_once_it_is_released() {
+    let (_dir, store) = fresh();
+    store.register(&new_credential(None)).unwrap();
+    // A reader holds a snapshot, so no checkpoint can finish and the WAL only grows: 80 MB here.
+    let reader = shell(&store);
+    reader.execute_batch("BEGIN; SELECT count(*) FROM api_credential;").unwrap();
+    let writer = shell(&store);
+    writer.execute_batch("CREATE TABLE filler (x BLOB)").unwrap();
+    for _ in 0..80 {
+        writer.execute_batch("INSERT INTO filler VALUES (randomblob(1000000))").unwrap();
+    }
+    let grown = wal_bytes(&store);
+    assert!(grown > 80_000_000, "{grown}");
+    let wal = store.wal_status().unwrap().unwrap();
+    assert_eq!(wal.bytes, grown);
+    assert!(wal.checkpoint_incomplete, "a checkpoint cannot finish behind the reader");
+
+    reader.execute_batch("COMMIT").unwrap();
+    assert!(!store.wal_status().unwrap().unwrap().checkpoint_incomplete, "it finishes once the reader is gone");
+    // The next commit starts the WAL over and cuts the file back to journal_size_limit (64 MiB).
+    store.register(&new_credential(None)).unwrap();
+    let shrunk = wal_bytes(&store);
+    assert!(shrunk <= 64 * 1024 * 1024, "the WAL stayed at {shrunk} bytes");
+    assert!(!store.wal_status().unwrap().unwrap().checkpoint_incomplete);
+}

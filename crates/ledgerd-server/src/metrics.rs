@@ -119,6 +119,8 @@ pub struct Metrics {
     invalidations: Family<SourceLabels, Counter>,
     credentials: Family<StateLabels, Gauge>,
     database_up: Gauge,
+    wal_bytes: Gauge,
+    checkpoints_incomplete: Counter,
     triggers_missing: Gauge,
     triggers_unexpected: Gauge,
     sweeps: Counter,
@@ -152,6 +154,8 @@ impl Metrics {
         let database_up = Gauge::default();
         let usage_flush_failures = Counter::default();
         let triggers_missing = Gauge::default();
+        let wal_bytes = Gauge::default();
+        let checkpoints_incomplete = Counter::default();
         let triggers_unexpected = Gauge::default();
         let sweeps = Counter::default();
 
@@ -182,6 +186,17 @@ impl Metrics {
         registry.register("build_info", "The version of ledgerd running, always 1", build);
         let mut process = Registry::default();
         process.register_collector(Box::new(crate::procstat::ProcessCollector));
+        registry.register(
+            "database_wal_bytes",
+            "Size of the database's write-ahead log file (read once a second)",
+            wal_bytes.clone(),
+        );
+        registry.register(
+            "database_checkpoints_incomplete",
+            "Checkpoints of a WAL grown past its 64 MiB limit that could not finish because a reader held an \
+             old snapshot (counted once a second while it lasts: checkpoint starvation)",
+            checkpoints_incomplete.clone(),
+        );
         registry.register(
             "database_triggers_missing",
             "Triggers enforcing the ledger's rules that are gone from the database or were altered (0 when intact)",
@@ -214,6 +229,8 @@ impl Metrics {
             invalidations,
             credentials,
             database_up,
+            wal_bytes,
+            checkpoints_incomplete,
             triggers_missing,
             triggers_unexpected,
             sweeps,
@@ -261,6 +278,13 @@ impl Metrics {
 
     pub fn set_database_up(&self, up: bool) {
         self.database_up.set(i64::from(up));
+    }
+
+    pub fn set_wal(&self, bytes: u64, checkpoint_incomplete: bool) {
+        self.wal_bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        if checkpoint_incomplete {
+            self.checkpoints_incomplete.inc();
+        }
     }
 
     pub fn set_triggers(&self, missing: usize, unexpected: usize) {

@@ -229,7 +229,18 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn CredentialStore>,
         .await
         .map_err(std::io::Error::other)?;
     match opened {
-        Ok(store) => Ok(Arc::new(store)),
+        Ok(store) => {
+            // Files ledgerd creates are 0600; one made before (or copied in) keeps its mode, which
+            // is the operator's to change: say how.
+            for (file, mode) in store.open_to_others() {
+                let file = file.display();
+                tracing::warn!(
+                    "{file} has mode {mode:03o}: other users may read every credential's secret hash and the audit \
+                     trail; run `chmod 600 {file}` (ledgerd does not change the mode of a file it did not create)"
+                );
+            }
+            Ok(Arc::new(store))
+        }
         Err(e) => Err(ServeError::Store(store_error_message(settings, &e))),
     }
 }

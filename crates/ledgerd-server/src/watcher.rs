@@ -117,6 +117,7 @@ pub fn spawn(
         safeguards: None,
         sweep_pending: false,
         next_sweep: None,
+        wal_starved: false,
     };
     if let Err(e) = first {
         watcher.fault(&e);
@@ -154,6 +155,8 @@ struct Watcher {
     sweep_pending: bool,
     /// When the last sweep ended, and the earliest the next may start.
     next_sweep: Option<Instant>,
+    /// The last look at the WAL found a checkpoint kept from finishing.
+    wal_starved: bool,
 }
 
 impl Watcher {
@@ -178,7 +181,32 @@ impl Watcher {
             Err(_) if state == UNWRITABLE => {}
             Err(e) => self.fault(&e),
             Ok(()) if state != HEALTHY => self.recovered("the database answers again; serving normally"),
-            Ok(()) => self.check_revocable(store.as_ref()),
+            Ok(()) => {
+                self.check_revocable(store.as_ref());
+                self.look_at_wal(store.as_ref());
+            }
+        }
+    }
+
+    /// Exports the WAL's size, and counts checkpoints a reader kept from finishing. Informational:
+    /// a failure here changes nothing but the log.
+    fn look_at_wal(&mut self, store: &dyn CredentialStore) {
+        match store.wal_status() {
+            Ok(Some(wal)) => {
+                self.metrics.set_wal(wal.bytes, wal.checkpoint_incomplete);
+                // Logged when it starts, not every second while it lasts.
+                let starts = wal.checkpoint_incomplete && !self.wal_starved;
+                self.wal_starved = wal.checkpoint_incomplete;
+                if starts {
+                    tracing::warn!(
+                        wal_bytes = wal.bytes,
+                        "the WAL cannot be checkpointed: a reader (a long transaction, an open sqlite3 shell) holds an \
+                         old snapshot, so the WAL grows until it ends"
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!("cannot read the WAL's size: {e}"),
         }
     }
 
