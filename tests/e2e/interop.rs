@@ -51,9 +51,8 @@ fn pairs_minted_by_another_implementation_are_accepted_by_ledgerd() {
         let record = ledger
             .client()
             .register(&RegisterRequest {
-                api_key: key.clone(),
-                api_secret: SecretString::new(secret),
                 label: Some("python".into()),
+                ..RegisterRequest::new(key.clone(), SecretString::new(secret))
             })
             .expect("ledgerd accepts a pair minted by an independent implementation");
         assert_eq!(&record.api_key, key);
@@ -63,10 +62,7 @@ fn pairs_minted_by_another_implementation_are_accepted_by_ledgerd() {
 
     // The same implementation minting for another instance is refused, as SPEC §2 requires.
     let (key, secret) = minted_by_python("another-instance", 1).remove(0);
-    let err = ledger
-        .client()
-        .register(&RegisterRequest { api_key: key, api_secret: SecretString::new(&secret), label: None })
-        .unwrap_err();
+    let err = ledger.client().register(&RegisterRequest::new(key, SecretString::new(&secret))).unwrap_err();
     assert_eq!(err.code(), Some(et_api::ErrorCode::InvalidCredential));
 }
 

@@ -13,6 +13,7 @@ use crate::{
     AUDIT_PAGE, Account, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStore, NewCredential,
     Release, Safeguards, StatusFilter, StoreError, WalStatus,
 };
+use et_api::{CredentialStatus, Scope};
 use et_core::SecretHash;
 
 /// The schema version this build writes and understands.
@@ -192,14 +193,22 @@ fn copy_error(error: &rusqlite::Error) -> StoreError {
 }
 
 fn record(row: &Row<'_>) -> rusqlite::Result<CredentialRecord> {
+    let active = row.get::<_, i64>(2)? == 1;
+    // Schema 2 has no expiry, scopes, addresses or limits: every credential holds every scope,
+    // from anywhere, without limit, and is usable until revoked.
     Ok(CredentialRecord {
         api_key: row.get(0)?,
         label: row.get(1)?,
-        active: row.get::<_, i64>(2)? == 1,
+        active,
         created_at: row.get(3)?,
         revoked_at: row.get(4)?,
         revoked_by: row.get(5)?,
         last_used_at: row.get(6)?,
+        status: if active { CredentialStatus::Active } else { CredentialStatus::Revoked },
+        expires_at: None,
+        scopes: Scope::all(),
+        allowed_ips: Vec::new(),
+        rate_limit: None,
     })
 }
 
@@ -619,6 +628,8 @@ impl CredentialStore for SqliteStore {
     ) -> Result<(Vec<CredentialRecord>, Option<String>), StoreError> {
         let filter = match status {
             StatusFilter::Active => "active = 1 AND",
+            // No credential of schema 2 expires.
+            StatusFilter::Expired => "0 AND",
             StatusFilter::Revoked => "active = 0 AND",
             StatusFilter::All => "",
         };

@@ -34,9 +34,8 @@ pub fn register(global: &GlobalArgs, args: &RegisterArgs) -> Outcome {
     let record = target
         .anonymous()?
         .register(&RegisterRequest {
-            api_key: key.to_string(),
-            api_secret: SecretString::new(secret.expose()),
             label: args.label.clone(),
+            ..RegisterRequest::new(key.to_string(), SecretString::new(secret.expose()))
         })
         .map_err(|e| Failure::from_client(e, &format!("registering {key}")))?;
     let mut out = Out::new();

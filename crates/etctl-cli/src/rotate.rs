@@ -146,7 +146,7 @@ pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
     // Step 1: register.
     target
         .anonymous()?
-        .register(&RegisterRequest { api_key: new_key.to_string(), api_secret: new_secret.clone(), label })
+        .register(&RegisterRequest { label, ..RegisterRequest::new(new_key.to_string(), new_secret.clone()) })
         .map_err(|e| {
             let f = Failure::from_client(e, &format!("registering {new_key}"));
             Failure::new(f.class, format!("rotation stopped at step 1/4: {}; nothing was changed", f.message))

@@ -155,6 +155,11 @@ mod tests {
             revoked_at: Some("2026-11-27T11:01:39.123Z".into()),
             revoked_by: Some(format!("ak_{}", "9876543210".repeat(4))),
             last_used_at: Some("2026-11-26T12:01:39.123Z".into()),
+            status: et_api::CredentialStatus::Revoked,
+            expires_at: None,
+            scopes: et_api::Scope::all(),
+            allowed_ips: vec![],
+            rate_limit: None,
         }
     }
 

@@ -229,9 +229,9 @@ pub fn credential_list_query(query: Option<&str>) -> Result<(et_api::StatusFilte
     for (name, value) in query_pairs(query, &["status", "limit", "after"])? {
         match name.as_str() {
             "status" => {
-                status = value
-                    .parse()
-                    .map_err(|_| ApiError::invalid("status must be active, revoked or all; leave it out for active"))?
+                status = value.parse().map_err(|_| {
+                    ApiError::invalid("status must be active, expired, revoked or all; leave it out for active")
+                })?
             }
             "limit" => limit = Some(value),
             _ => after = Some(value).filter(|v| !v.is_empty()),

@@ -127,7 +127,8 @@ fn unpinned_document() -> Value {
     let authenticated = json!([{ "apiKey": [], "apiSecret": [] }]);
     let mut list_params = vec![json!({
         "name": "status", "in": "query", "required": false,
-        "schema": { "type": "string", "enum": ["active", "revoked", "all"], "default": "active" }
+        "description": "`active`: usable now (not revoked, not expired); `expired`: not revoked but past expires_at.",
+        "schema": { "type": "string", "enum": ["active", "expired", "revoked", "all"], "default": "active" }
     })];
     list_params.extend(page_params());
     let credential_links = json!({
@@ -307,12 +308,41 @@ fn unpinned_document() -> Value {
                     }
                 },
                 "WhoAmI": {
-                    "type": "object", "required": ["api_key", "label", "instance", "version"], "additionalProperties": false,
+                    "type": "object",
+                    "required": ["api_key", "label", "instance", "version", "scopes", "expires_at", "allowed_ips", "rate_limit"],
+                    "additionalProperties": false,
                     "properties": {
                         "api_key": { "$ref": "#/components/schemas/ApiKey" },
                         "label": { "type": ["string", "null"] },
                         "instance": { "type": "string", "description": "This ledger's instance id, the one its credentials are minted for." },
-                        "version": { "type": "string", "description": "ledgerd's version, with commit and build date when known." }
+                        "version": { "type": "string", "description": "ledgerd's version, with commit and build date when known." },
+                        "scopes": { "$ref": "#/components/schemas/Scopes" },
+                        "expires_at": nullable_time("When the caller stops authenticating; null: never."),
+                        "allowed_ips": { "$ref": "#/components/schemas/AllowedIps" },
+                        "rate_limit": { "$ref": "#/components/schemas/RateLimit" }
+                    }
+                },
+                "Scope": {
+                    "type": "string",
+                    "enum": et_api::Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                    "description": "accounts:read: GET /accounts, GET /account/{id}; accounts:write: POST /accounts; \
+                        credentials:read: GET /credentials, GET /credentials/{api_key}, GET /audit; \
+                        credentials:write: DELETE and PATCH /credentials/{api_key}."
+                },
+                "Scopes": {
+                    "type": "array", "items": { "$ref": "#/components/schemas/Scope" }, "uniqueItems": true, "maxItems": 4,
+                    "description": "What the credential may do, in the order accounts:read, accounts:write, credentials:read, credentials:write."
+                },
+                "AllowedIps": {
+                    "type": "array", "items": { "type": "string" },
+                    "description": "Addresses and CIDRs (canonical: 127.0.0.2/32, 10.0.0.0/8, ::1/128) the credential may be used from; empty: anywhere."
+                },
+                "RateLimit": {
+                    "type": ["object", "null"], "required": ["limit", "window_s"], "additionalProperties": false,
+                    "description": "At most `limit` authenticated requests per `window_s` seconds (per ledgerd process); null: no limit.",
+                    "properties": {
+                        "limit": { "type": "integer", "minimum": 1, "maximum": et_api::RateLimit::MAX_LIMIT },
+                        "window_s": { "type": "integer", "minimum": 1, "maximum": et_api::RateLimit::MAX_WINDOW_S }
                     }
                 },
                 "RegisterRequest": {
@@ -332,11 +362,17 @@ fn unpinned_document() -> Value {
                 "CredentialRecord": {
                     "type": "object", "additionalProperties": false,
                     "description": "Never the secret, never its hash.",
-                    "required": ["api_key", "label", "active", "created_at", "revoked_at", "revoked_by", "last_used_at"],
+                    "required": ["api_key", "label", "active", "created_at", "revoked_at", "revoked_by", "last_used_at",
+                        "status", "expires_at", "scopes", "allowed_ips", "rate_limit"],
                     "properties": {
                         "api_key": { "$ref": "#/components/schemas/ApiKey" },
                         "label": { "type": ["string", "null"] },
-                        "active": { "type": "boolean" },
+                        "active": { "type": "boolean", "description": "Not revoked (it may still have expired: see status)." },
+                        "status": { "enum": ["active", "expired", "revoked"], "description": "revoked wins over expired." },
+                        "expires_at": nullable_time("After it the credential authenticates no more; null: never."),
+                        "scopes": { "$ref": "#/components/schemas/Scopes" },
+                        "allowed_ips": { "$ref": "#/components/schemas/AllowedIps" },
+                        "rate_limit": { "$ref": "#/components/schemas/RateLimit" },
                         "created_at": { "type": "string", "format": "date-time" },
                         "revoked_at": nullable_time("When it was revoked; null while active."),
                         "revoked_by": { "type": ["string", "null"], "description": "The revoking api_key, or `db` when revoked in the database." },

@@ -76,6 +76,11 @@ pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Json<WhoAm
         label: caller.label().map(str::to_owned),
         instance: Some(state.settings.instance_id.to_string()),
         version: Some(crate::config::VERSION.to_owned()),
+        // Schema 2 credentials hold every scope, from anywhere, without limit or expiry.
+        scopes: et_api::Scope::all(),
+        expires_at: None,
+        allowed_ips: Vec::new(),
+        rate_limit: None,
     })
 }
 

@@ -148,9 +148,8 @@ impl Ledger {
         let pair = self.mint();
         self.client()
             .register(&RegisterRequest {
-                api_key: pair.0.clone(),
-                api_secret: SecretString::new(&pair.1),
                 label: label.map(str::to_owned),
+                ..RegisterRequest::new(pair.0.clone(), SecretString::new(&pair.1))
             })
             .expect("register a freshly minted pair");
         pair
