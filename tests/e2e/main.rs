@@ -33,6 +33,7 @@ mod hand_sql;
 mod hardening;
 mod hostile_http;
 mod metrics;
+mod proxies;
 mod races;
 mod secrets;
 mod single_owner;

@@ -17,6 +17,7 @@ use et_api::{HEADER_API_KEY, HEADER_API_SECRET};
 use et_core::{ApiKey, SecretHash};
 
 use crate::cache::{AuthCache, CachedEntry};
+use crate::client::ClientAddr;
 use crate::error::ApiError;
 use crate::metrics::{AuthOutcome, Metrics};
 use crate::ratelimit;
@@ -46,13 +47,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = ratelimit::peer_ip(&parts.extensions);
+        let ClientAddr(client) = ClientAddr::of(&parts.extensions);
         let result = match authenticate(state, &parts.headers).await {
             // Only a failure touches the limiter: a 401 is spent from this client's bucket, and
             // once it is empty the refusal is a 429. A correct credential is never refused, cached
             // or not: looking it up costs a point read, which refusing would not save.
             Err(e) if e.code == et_api::ErrorCode::Unauthorized => {
-                Err(ratelimit::spend(state.auth_limit.as_ref(), peer, "failed authentications").err().unwrap_or(e))
+                Err(ratelimit::spend(state.auth_limit.as_ref(), client, "failed authentications").err().unwrap_or(e))
             }
             other => other,
         };

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, ValueEnum};
+
+use crate::client::TrustedProxies;
 use et_core::{InstanceId, InstanceKey};
 
 /// ledgerd's version with the commit and build date (`0.1.0 (commit 1a2b3c4d5e6f, built
@@ -85,8 +87,8 @@ pub struct Config {
     /// Failed authentications allowed per client IP address (an IPv6 client: its /64) per minute:
     /// a burst of this many, then one every 60/N seconds; past it further failures are answered
     /// 429 RATE_LIMITED with Retry-After. A correct credential is never refused. 0 or `off` disables
-    /// it. Behind a reverse proxy every client shares the proxy's address (X-Forwarded-For is not
-    /// trusted).
+    /// it. Behind a reverse proxy every client shares the proxy's address unless the proxy is
+    /// listed in LEDGERD_TRUSTED_PROXIES.
     #[arg(
         long,
         env = "LEDGERD_AUTH_FAILURE_LIMIT",
@@ -143,6 +145,20 @@ pub struct Config {
         value_parser = parse_max_connections
     )]
     pub max_connections: usize,
+
+    /// Comma-separated addresses and CIDR blocks of the reverse proxies whose X-Forwarded-For is
+    /// believed (e.g. 10.0.0.0/8,192.0.2.7). When the peer is one of them, the client address for
+    /// rate limits and logs is the nearest X-Forwarded-For hop that is not; otherwise it is the
+    /// peer. Empty: the peer, always.
+    #[arg(
+        long,
+        env = "LEDGERD_TRUSTED_PROXIES",
+        default_value = "",
+        hide_default_value = true,
+        value_name = "ADDRS",
+        value_parser = TrustedProxies::parse
+    )]
+    pub trusted_proxies: TrustedProxies,
 
     /// Log format on stderr.
     #[arg(long, env = "LEDGERD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
@@ -214,6 +230,8 @@ pub struct Settings {
     pub header_timeout: Duration,
     /// Client connections served at once.
     pub max_connections: usize,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -230,6 +248,7 @@ impl Settings {
             dev: false,
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -269,6 +288,7 @@ impl Config {
         settings.request_timeout = Duration::from_secs(self.request_timeout);
         settings.header_timeout = Duration::from_secs(self.header_timeout);
         settings.max_connections = self.max_connections;
+        settings.trusted_proxies = self.trusted_proxies.clone();
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cache;
+pub mod client;
 pub mod config;
 mod dblock;
 mod dev;

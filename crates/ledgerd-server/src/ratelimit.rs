@@ -1,5 +1,7 @@
 //! Per-client rate limits: on failed authentications and on refused registrations, keyed by the
-//! peer's IP address (an IPv6 client by its /64, which is what one host usually gets).
+//! client address ([`crate::client::ClientAddr`]: the peer, or the nearest untrusted
+//! `X-Forwarded-For` hop behind a trusted proxy; an IPv6 client by its /64, which is what one host
+//! usually gets).
 //!
 //! A token bucket per client: it holds up to `per_minute` tokens and refills at `per_minute / 60`
 //! a second. Only failures spend a token, and only a failure is ever refused: once its client's
@@ -8,17 +10,13 @@
 //! clients sharing an address with an attacker (behind one proxy, one NAT) are not locked out,
 //! and a cache hit never touches the limiter at all.
 //!
-//! Behind a reverse proxy every client has the proxy's address and shares one bucket.
-//! `X-Forwarded-For` is not trusted.
+//! Behind a reverse proxy not listed in `LEDGERD_TRUSTED_PROXIES` every client has the proxy's
+//! address and shares one bucket.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::Extensions;
-use axum::http::request::Parts;
 
 use crate::error::ApiError;
 
@@ -61,23 +59,6 @@ fn client(ip: IpAddr) -> IpAddr {
                 IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
             }
         },
-    }
-}
-
-/// The peer address axum recorded for the connection, if it served with connect info.
-pub fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
-}
-
-/// The peer address as a handler argument (`None` when served without connect info, as in tests).
-#[derive(Debug, Clone, Copy)]
-pub struct PeerIp(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(PeerIp(peer_ip(&parts.extensions)))
     }
 }
 

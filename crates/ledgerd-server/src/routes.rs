@@ -12,12 +12,13 @@ use et_core::ApiKey;
 use et_store::{NewCredential, StoreError};
 
 use crate::auth::Caller;
+use crate::client::ClientAddr;
 use crate::error::{ApiError, error_response};
 use crate::input::{
     Registration, check_text, credential_list_query, json_object, page_limit, query_pairs, registration, take_string,
 };
 use crate::metrics::InvalidationSource;
-use crate::ratelimit::{self, PeerIp};
+use crate::ratelimit;
 use crate::state::AppState;
 
 /// A write that failed: reported to the health flag (a full disk makes the ledger fail closed), and
@@ -86,7 +87,7 @@ pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Json<WhoAm
 
 pub async fn register(
     State(state): State<AppState>,
-    PeerIp(peer): PeerIp,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -96,7 +97,7 @@ pub async fn register(
     const WHAT: &str = "refused registrations";
     match register_pair(&state, headers, body).await {
         Err(e) if e.code.status() < 500 => {
-            Err(ratelimit::spend(state.register_limit.as_ref(), peer, WHAT).err().unwrap_or(e))
+            Err(ratelimit::spend(state.register_limit.as_ref(), client, WHAT).err().unwrap_or(e))
         }
         other => other,
     }

@@ -19,6 +19,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::CallerSlot;
+use crate::client::ClientAddr;
 use crate::config::Settings;
 use crate::error::error_response;
 use crate::input::MAX_BODY_BYTES;
@@ -178,6 +179,8 @@ async fn track(State(state): State<AppState>, mut request: Request, next: Next) 
     let start = Instant::now();
     let method = method_label(request.method());
     let route = route_label(request.extensions().get::<MatchedPath>());
+    let client = ClientAddr::resolve(request.extensions(), request.headers(), &state.settings.trusted_proxies);
+    request.extensions_mut().insert(client);
     let slot = CallerSlot::default();
     request.extensions_mut().insert(slot.clone());
     let response = next.run(request).await;
@@ -186,12 +189,13 @@ async fn track(State(state): State<AppState>, mut request: Request, next: Next) 
     state.metrics.observe_request(route, method, status, elapsed.as_secs_f64());
     let api_key = slot.0.get().map(|entry| &*entry.api_key);
     let ms = elapsed.as_micros() as f64 / 1000.0;
+    let client = client.0.map(tracing::field::display);
     if status >= 500 {
-        tracing::warn!(target: ACCESS_LOG, method, route, status, ms, api_key, "request");
+        tracing::warn!(target: ACCESS_LOG, method, route, status, ms, client, api_key, "request");
     } else if status >= 400 {
-        tracing::info!(target: ACCESS_LOG, method, route, status, ms, api_key, "request");
+        tracing::info!(target: ACCESS_LOG, method, route, status, ms, client, api_key, "request");
     } else {
-        tracing::debug!(target: ACCESS_LOG, method, route, status, ms, api_key, "request");
+        tracing::debug!(target: ACCESS_LOG, method, route, status, ms, client, api_key, "request");
     }
     response
 }
