@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, ValueEnum};
 
 use crate::client::TrustedProxies;
+use crate::tls::TlsFiles;
 use et_core::{InstanceId, InstanceKey};
 
 /// ledgerd's version with the commit and build date (`0.1.0 (commit 1a2b3c4d5e6f, built
@@ -160,6 +161,16 @@ pub struct Config {
     )]
     pub trusted_proxies: TrustedProxies,
 
+    /// PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key. With both set
+    /// ledgerd serves HTTPS only, and re-reads both files on SIGHUP (a pair that cannot be used is
+    /// logged and the one in use kept).
+    #[arg(long, env = "LEDGERD_TLS_CERT", value_name = "PATH")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1; mode 0600 recommended).
+    #[arg(long, env = "LEDGERD_TLS_KEY", value_name = "PATH")]
+    pub tls_key: Option<PathBuf>,
+
     /// Log format on stderr.
     #[arg(long, env = "LEDGERD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
@@ -232,6 +243,8 @@ pub struct Settings {
     pub max_connections: usize,
     /// The reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// Serve HTTPS with this certificate and key; `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Settings {
@@ -249,6 +262,7 @@ impl Settings {
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             trusted_proxies: TrustedProxies::default(),
+            tls: None,
         }
     }
 }
@@ -275,6 +289,7 @@ impl Config {
         let instance_key = resolve_instance_key(self.instance_key.as_deref(), self.instance_key_file.as_deref())?;
         let mut settings = Settings::new(&self.db, instance_id, instance_key);
         self.apply_limits(&mut settings);
+        settings.tls = self.tls_files()?;
         Ok(settings)
     }
 }
@@ -289,6 +304,23 @@ impl Config {
         settings.header_timeout = Duration::from_secs(self.header_timeout);
         settings.max_connections = self.max_connections;
         settings.trusted_proxies = self.trusted_proxies.clone();
+    }
+}
+
+impl Config {
+    /// The HTTPS certificate and key: both or neither.
+    fn tls_files(&self) -> Result<Option<TlsFiles>, ConfigError> {
+        let given = |path: &Option<PathBuf>| path.clone().filter(|p| !p.as_os_str().is_empty());
+        match (given(&self.tls_cert), given(&self.tls_key)) {
+            (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(ConfigError(
+                "LEDGERD_TLS_CERT is set but LEDGERD_TLS_KEY is not; set both (HTTPS) or neither (plain HTTP)".into(),
+            )),
+            (None, Some(_)) => Err(ConfigError(
+                "LEDGERD_TLS_KEY is set but LEDGERD_TLS_CERT is not; set both (HTTPS) or neither (plain HTTP)".into(),
+            )),
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pub mod server;
 mod slot;
 mod startup;
 mod state;
+pub mod tls;
 mod usage;
 mod watcher;
 
@@ -111,6 +112,8 @@ async fn run_dev(config: Config) -> Result<(), String> {
         ("LEDGERD_INSTANCE_KEY (--instance-key)", set(config.instance_key.as_deref())),
         ("LEDGERD_INSTANCE_KEY_FILE (--instance-key-file)", config.instance_key_file.is_some()),
         ("LEDGERD_DB (--db)", config.db != std::path::Path::new(config::DEFAULT_DB)),
+        ("LEDGERD_TLS_CERT (--tls-cert)", config.tls_cert.is_some()),
+        ("LEDGERD_TLS_KEY (--tls-key)", config.tls_key.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))

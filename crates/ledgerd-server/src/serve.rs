@@ -6,6 +6,8 @@
 //!   timer is the idle keep-alive timeout: a connection idle between requests for `header_timeout`
 //!   is closed, as is one that trickles a head byte by byte. (An idle socket and a slow head cost
 //!   the same and cannot be told apart before the first byte, so they get one limit.)
+//! - **TLS** (when configured): the handshake runs on the connection's task, bounded by the header
+//!   timeout, before hyper sees the stream.
 //! - **Connection cap.** At most `max_connections` are served at once; the loop takes a permit
 //!   before it accepts, so further connections wait in the kernel's backlog (or are refused when
 //!   that is full) and the ones being served are unaffected.
@@ -31,6 +33,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
 /// Most bytes hyper buffers while reading a request head (its default is about 400 KiB). Heads
@@ -53,11 +56,13 @@ pub struct Limits {
     pub grace: Duration,
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then shuts down gracefully.
+/// Serves `router` on `listener` (over TLS when given an acceptor) until `shutdown` completes, then
+/// shuts down gracefully.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -95,15 +100,34 @@ pub async fn serve(
             request.extensions_mut().insert(ConnectInfo(peer));
             router.clone().call(request)
         });
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                // Header timeouts, resets, malformed heads: the client's business, not the operator's.
-                tracing::debug!(%peer, "connection closed: {e}");
+        match &tls {
+            None => {
+                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        // Header timeouts, resets, malformed heads: the client's business.
+                        tracing::debug!(%peer, "connection closed: {e}");
+                    }
+                    drop(permit);
+                });
             }
-            drop(permit);
-        });
+            Some(acceptor) => {
+                let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
+                tokio::spawn(async move {
+                    // The handshake gets the header timeout too: a client stalling it holds a slot
+                    // as surely as one stalling its head.
+                    let stream = match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => return tracing::debug!(%peer, "TLS handshake failed: {e}"),
+                        Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+                    };
+                    if let Err(e) = watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await {
+                        tracing::debug!(%peer, "connection closed: {e}");
+                    }
+                    drop(permit);
+                });
+            }
+        }
     }
     // No more accepts: new connections are refused from here on.
     drop(listener);

@@ -24,7 +24,7 @@ use crate::config::Settings;
 use crate::error::error_response;
 use crate::input::MAX_BODY_BYTES;
 use crate::state::{AppState, Shared};
-use crate::{routes, serve, usage, watcher};
+use crate::{routes, serve, tls, usage, watcher};
 
 /// One route: its method and path as documented, and its handler.
 pub(crate) struct Route {
@@ -207,6 +207,8 @@ pub enum ServeError {
     Store(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 /// A start-up message for a database that cannot be used, naming the fix.
@@ -251,14 +253,16 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn CredentialStore>,
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes the requests in flight,
 /// writes the pending `last_used_at` times and returns. Opens the database first, and reports
-/// `listening on http://ADDR` only once it can answer.
+/// `listening on http(s)://ADDR` only once it can answer. A TLS pair that cannot be used stops it
+/// before the database is touched.
 pub async fn launch_with_tcp_listener(
     settings: Settings,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let certificates = open_certificates(&settings)?;
     let store = open_store(&settings).await?;
-    launch_with_store(settings, store, listener, shutdown).await
+    launch(settings, store, certificates, listener, shutdown).await
 }
 
 /// [`launch_with_tcp_listener`] with a store opened by the caller.
@@ -268,6 +272,24 @@ pub async fn launch_with_store(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let certificates = open_certificates(&settings)?;
+    launch(settings, store, certificates, listener, shutdown).await
+}
+
+fn open_certificates(settings: &Settings) -> Result<Option<Arc<tls::Certificates>>, ServeError> {
+    Ok(settings.tls.clone().map(tls::Certificates::open).transpose()?)
+}
+
+async fn launch(
+    settings: Settings,
+    store: Arc<dyn CredentialStore>,
+    certificates: Option<Arc<tls::Certificates>>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let acceptor = certificates.as_ref().map(tls::Certificates::acceptor).transpose()?;
+    #[cfg(unix)]
+    let reloader = certificates.as_ref().map(tls::Certificates::reload_on_sighup).transpose()?;
     let state = Shared::new(settings, store);
     // A file deleted or replaced under the server is closed, and the path watched for a ledger
     // database to reopen: never created afresh, which would forget every credential.
@@ -287,7 +309,8 @@ pub async fn launch_with_store(
         usage::spawn(state.store.clone(), state.auth.clone(), state.metrics.clone(), state.health.clone())?;
 
     let addr = listener.local_addr()?;
-    tracing::info!("listening on http://{addr}");
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    tracing::info!("listening on {scheme}://{addr}");
     tracing::info!(
         instance = %state.settings.instance_id,
         db = %state.settings.db.display(),
@@ -307,7 +330,11 @@ pub async fn launch_with_store(
         max_connections: state.settings.max_connections,
         grace: state.settings.request_timeout + Duration::from_secs(2),
     };
-    let served = serve::serve(listener, app(state.clone()), limits, shutdown).await;
+    let served = serve::serve(listener, app(state.clone()), limits, acceptor, shutdown).await;
+    #[cfg(unix)]
+    if let Some(reloader) = reloader {
+        reloader.abort();
+    }
 
     // Stop the threads off the async runtime: the housekeeper's last flush writes to the database.
     tokio::task::spawn_blocking(move || {

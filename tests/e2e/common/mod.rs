@@ -176,7 +176,7 @@ impl Drop for Ledger {
     }
 }
 
-/// Reads ledgerd's stderr until it says `listening on http://ADDR`, then keeps draining it into a
+/// Reads ledgerd's stderr until it says `listening on http(s)://ADDR`, then keeps draining it into a
 /// buffer the test can inspect.
 fn wait_for_listening(child: &mut Child) -> (String, Arc<Mutex<String>>) {
     let stderr = child.stderr.take().unwrap();
@@ -187,10 +187,11 @@ fn wait_for_listening(child: &mut Child) -> (String, Arc<Mutex<String>>) {
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
+            // `listening on http://ADDR`, or https:// when ledgerd serves TLS.
+            if let Some(rest) = line.split("listening on ").nth(1).filter(|r| r.starts_with("http")) {
+                let url: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
                 if let Some(tx) = tx.take() {
-                    let _ = tx.send(format!("http://{addr}"));
+                    let _ = tx.send(url);
                 }
             }
             let mut b = sink.lock().unwrap();
@@ -217,4 +218,32 @@ pub fn time_until(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Du
         std::thread::sleep(Duration::from_millis(5));
     }
     None
+}
+
+/// Starts `ledgerd` with a valid instance, a database in a temp dir and `env`, expecting it to
+/// refuse to start: returns its stderr. Panics if it is still running after 20 s or exits 0.
+pub fn refused_start(env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = ledgerd();
+    cmd.env("LEDGERD_INSTANCE_ID", INSTANCE)
+        .env("LEDGERD_INSTANCE_KEY", instance_key_hex(INSTANCE))
+        .env("LEDGERD_LISTEN", "127.0.0.1:0")
+        .env("LEDGERD_DB", dir.path().join("ledger.db"))
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn ledgerd");
+    let exited = time_until(Duration::from_secs(20), || child.try_wait().unwrap().is_some());
+    if exited.is_none() {
+        let _ = child.kill();
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(exited.is_some() && !output.status.success(), "ledgerd must refuse to start; it logged:\n{stderr}");
+    assert!(!dir.path().join("ledger.db").exists(), "a refused start creates no database");
+    stderr
 }
