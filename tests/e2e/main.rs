@@ -35,5 +35,7 @@ mod hostile_http;
 mod metrics;
 mod proxies;
 mod races;
+mod request_id;
 mod secrets;
 mod single_owner;
+mod unread_body;

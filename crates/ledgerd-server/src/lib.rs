@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 mod dblock;
 mod dev;
+mod drain;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;

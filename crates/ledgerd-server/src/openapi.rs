@@ -115,10 +115,28 @@ fn pin_error_codes(doc: &mut Value) {
     }
 }
 
+/// Adds the `X-Request-Id` header to every response of every operation.
+fn add_request_id(doc: &mut Value) {
+    doc["components"]["headers"]["XRequestId"] = json!({
+        "description": "The request's id, also in ledgerd's access log: the request's own X-Request-Id when that is \
+                        one token of at most 64 letters, digits and -_.:+/=, otherwise 32 random hex digits.",
+        "required": true,
+        "schema": { "type": "string", "pattern": "^[A-Za-z0-9._:+/=-]{1,64}$" }
+    });
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+        let Some(responses) = operation["responses"].as_object_mut() else { continue };
+        for response in responses.values_mut() {
+            response["headers"]["X-Request-Id"] = json!({ "$ref": "#/components/headers/XRequestId" });
+        }
+    }
+}
+
 /// The document as a value.
 pub fn document() -> Value {
     let mut doc = unpinned_document();
     pin_error_codes(&mut doc);
+    add_request_id(&mut doc);
     doc
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post};
@@ -24,7 +24,7 @@ use crate::config::Settings;
 use crate::error::error_response;
 use crate::input::MAX_BODY_BYTES;
 use crate::state::{AppState, Shared};
-use crate::{routes, serve, tls, usage, watcher};
+use crate::{drain, routes, serve, tls, usage, watcher};
 
 /// One route: its method and path as documented, and its handler.
 pub(crate) struct Route {
@@ -101,6 +101,7 @@ pub fn app(state: AppState) -> Router {
             error_response(ErrorCode::InternalError, "the ledger failed to complete the request; try again")
         }))
         .layer(middleware::map_response(json_errors))
+        .layer(middleware::from_fn(drain::drain_unread_body))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }
@@ -177,27 +178,54 @@ const ACCESS_LOG: &str = "ledgerd::access";
 /// unless asked (`RUST_LOG=info,ledgerd::access=debug`). Never headers, bodies or secrets.
 async fn track(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let start = Instant::now();
+    let request_id = request_id(request.headers());
     let method = method_label(request.method());
     let route = route_label(request.extensions().get::<MatchedPath>());
     let client = ClientAddr::resolve(request.extensions(), request.headers(), &state.settings.trusted_proxies);
     request.extensions_mut().insert(client);
     let slot = CallerSlot::default();
     request.extensions_mut().insert(slot.clone());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let elapsed = start.elapsed();
     let status = response.status().as_u16();
     state.metrics.observe_request(route, method, status, elapsed.as_secs_f64());
     let api_key = slot.0.get().map(|entry| &*entry.api_key);
     let ms = elapsed.as_micros() as f64 / 1000.0;
     let client = client.0.map(tracing::field::display);
+    // A sane token by construction: visible ASCII.
+    let id = request_id.to_str().unwrap_or_default();
     if status >= 500 {
-        tracing::warn!(target: ACCESS_LOG, method, route, status, ms, client, api_key, "request");
+        tracing::warn!(target: ACCESS_LOG, method, route, status, ms, client, request_id = %id, api_key, "request");
     } else if status >= 400 {
-        tracing::info!(target: ACCESS_LOG, method, route, status, ms, client, api_key, "request");
+        tracing::info!(target: ACCESS_LOG, method, route, status, ms, client, request_id = %id, api_key, "request");
     } else {
-        tracing::debug!(target: ACCESS_LOG, method, route, status, ms, client, api_key, "request");
+        tracing::debug!(target: ACCESS_LOG, method, route, status, ms, client, request_id = %id, api_key, "request");
     }
+    response.headers_mut().insert(X_REQUEST_ID, request_id);
     response
+}
+
+/// The header that names a request in the access log, echoed on its response.
+pub const X_REQUEST_ID: &str = "x-request-id";
+/// Longest `X-Request-Id` taken from a client.
+pub const MAX_REQUEST_ID: usize = 64;
+
+/// The request's id: the client's `X-Request-Id` (or its proxy's) when it is one short token of
+/// letters, digits and `-_.:+/=`, so it is safe in a log line; otherwise 32 random hex digits.
+/// Nothing shaped like a secret is taken, lest a client's mistake put one in the log.
+fn request_id(headers: &HeaderMap) -> HeaderValue {
+    let mut given = headers.get_all(X_REQUEST_ID).iter();
+    let sane = |v: &HeaderValue| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= MAX_REQUEST_ID
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || b"-_.:+/=".contains(c))
+            && !v.to_str().is_ok_and(|t| t.to_ascii_lowercase().contains("sk_"))
+    };
+    match (given.next(), given.next()) {
+        (Some(v), None) if sane(v) => v.clone(),
+        _ => HeaderValue::try_from(et_core::random_hex16()).unwrap_or_else(|_| HeaderValue::from_static("-")),
+    }
 }
 
 /// Why the server could not start or stopped with an error.
