@@ -93,6 +93,10 @@ pub struct Changes {
     /// The schema changed since the last poll: a table, index or trigger was made, altered or
     /// dropped (a trigger dropped and made again in one transaction included).
     pub schema_changed: bool,
+    /// The audit trail ends before where the last poll left it: the database was restored from an
+    /// older copy (`sqlite3 .restore`) or audit rows were deleted by hand. Which rows are new since
+    /// cannot be told, so none is returned for the gap: re-check whatever depends on them.
+    pub rewound: bool,
 }
 
 /// Most audit events one poll returns, so a batch of a million rows is read in pages of bounded

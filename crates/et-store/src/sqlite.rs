@@ -693,6 +693,17 @@ impl CredentialStore for SqliteStore {
             return Ok(Changes::default());
         }
         let schema_version: i64 = w.conn.query_row("PRAGMA schema_version", [], |r| r.get(0)).map_err(map_err)?;
+        // Audit ids only grow; a trail that ends before the mark was put back (a restore). Rows
+        // written since would get ids below the mark and never be read: start from its end.
+        let last_id: i64 = w
+            .conn
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM credential_audit")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(map_err)?;
+        let rewound = last_id < w.last_audit_id;
+        if rewound {
+            w.last_audit_id = last_id;
+        }
         // One row more than a page says whether another page follows.
         let mut events: Vec<AuditEvent> = w
             .conn
@@ -709,6 +720,7 @@ impl CredentialStore for SqliteStore {
             more,
             committed: version != w.data_version,
             schema_changed: schema_version != w.schema_version,
+            rewound,
         };
         w.data_version = version;
         w.schema_version = schema_version;

@@ -246,9 +246,10 @@ impl Watcher {
             }
             // Audit rows account for every change that matters only while the triggers that write
             // or refuse them are all there. A schema change may have dropped one and made it again
-            // around a change (in one transaction), so it is a reason to look too.
+            // around a change (in one transaction), so it is a reason to look too; so is a trail
+            // that went back (a restore), whose new rows cannot be told from the old.
             let untrusted = self.safeguards.as_ref().is_some_and(|s| !s.intact());
-            if changes.schema_changed || (changes.committed && untrusted) {
+            if changes.schema_changed || changes.rewound || (changes.committed && untrusted) {
                 self.sweep_pending = true;
             }
             if !changes.more {
