@@ -100,8 +100,8 @@ pub fn spawn(
     metrics: Arc<Metrics>,
     health: Arc<DbHealth>,
 ) -> std::io::Result<Background> {
-    // The first poll only sets the mark (SPEC of poll_changes); do it now so that a revocation
-    // made right after start-up is not mistaken for history.
+    // A first poll proves the database answers before serving; what it reads (changes since the
+    // store was opened) concerns nothing cached yet.
     let first = slot.get().poll_changes();
     let mut watcher = Watcher {
         slot,
