@@ -16,6 +16,9 @@ _etctl() {
             ",$1")
                 cmd="etctl"
                 ;;
+            etctl,audit)
+                cmd="etctl__subcmd__audit"
+                ;;
             etctl,completions)
                 cmd="etctl__subcmd__completions"
                 ;;
@@ -55,6 +58,9 @@ _etctl() {
             etctl,status)
                 cmd="etctl__subcmd__status"
                 ;;
+            etctl,update)
+                cmd="etctl__subcmd__update"
+                ;;
             etctl,vendor)
                 cmd="etctl__subcmd__vendor"
                 ;;
@@ -81,6 +87,9 @@ _etctl() {
                 ;;
             etctl__subcmd__db__subcmd__help,revoke)
                 cmd="etctl__subcmd__db__subcmd__help__subcmd__revoke"
+                ;;
+            etctl__subcmd__help,audit)
+                cmd="etctl__subcmd__help__subcmd__audit"
                 ;;
             etctl__subcmd__help,completions)
                 cmd="etctl__subcmd__help__subcmd__completions"
@@ -120,6 +129,9 @@ _etctl() {
                 ;;
             etctl__subcmd__help,status)
                 cmd="etctl__subcmd__help__subcmd__status"
+                ;;
+            etctl__subcmd__help,update)
+                cmd="etctl__subcmd__help__subcmd__update"
                 ;;
             etctl__subcmd__help,vendor)
                 cmd="etctl__subcmd__help__subcmd__vendor"
@@ -182,7 +194,7 @@ _etctl() {
 
     case "${cmd}" in
         etctl)
-            opts="-h -V --profile --url --timeout --help --version vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help"
+            opts="-h -V --profile --url --timeout --help --version vendor generate verify register update list show revoke rotate audit whoami status login logout profiles db completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,6 +209,36 @@ _etctl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__audit)
+            opts="-h -V --profile --url --timeout --limit --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -303,7 +345,7 @@ _etctl() {
                     return 0
                     ;;
                 --status)
-                    COMPREPLY=($(compgen -W "active revoked all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "active expired revoked all" -- "${cur}"))
                     return 0
                     ;;
                 --label)
@@ -370,8 +412,22 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__help)
-            opts="vendor generate verify register list show revoke rotate whoami status login logout profiles db completions help"
+            opts="vendor generate verify register update list show revoke rotate audit whoami status login logout profiles db completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -607,6 +663,20 @@ _etctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        etctl__subcmd__help__subcmd__update)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         etctl__subcmd__help__subcmd__vendor)
             opts="init instance-key"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -697,7 +767,7 @@ _etctl() {
                     return 0
                     ;;
                 --status)
-                    COMPREPLY=($(compgen -W "active revoked all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "active expired revoked all" -- "${cur}"))
                     return 0
                     ;;
                 --label)
@@ -830,7 +900,7 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__register)
-            opts="-h -V --profile --url --timeout --label --json --help --version"
+            opts="-h -V --profile --url --timeout --label --scope --allow-ip --expires-in --expires-at --no-expiry --rate-limit --no-rate-limit --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -849,6 +919,26 @@ _etctl() {
                     return 0
                     ;;
                 --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -W "accounts:read accounts:write credentials:read credentials:write" -- "${cur}"))
+                    return 0
+                    ;;
+                --allow-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires-in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires-at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -886,7 +976,7 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__rotate)
-            opts="-h -V --profile --url --timeout --new-key --instance --label --json --format --help --version"
+            opts="-h -V --profile --url --timeout --new-key --instance --label --grace --json --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -913,6 +1003,10 @@ _etctl() {
                     return 0
                     ;;
                 --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -969,6 +1063,56 @@ _etctl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__update)
+            opts="-h -V --profile --url --timeout --label --scope --allow-ip --expires-in --expires-at --no-expiry --rate-limit --no-rate-limit --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -W "$(etctl profiles --quiet 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -W "accounts:read accounts:write credentials:read credentials:write" -- "${cur}"))
+                    return 0
+                    ;;
+                --allow-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires-in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires-at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -29,10 +29,12 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand generate 'Mint ak_/sk_ pairs for an instance with the vendor key'
             cand verify 'Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)'
             cand register 'Register a pair on the ledger (the secret comes from stdin, env or a prompt)'
+            cand update 'Change a credential''s label, scopes, addresses, expiry or rate limit (PATCH)'
             cand list 'List the ledger''s credentials (every page)'
             cand show 'Show one credential (without API_KEY: the one etctl is using)'
             cand revoke 'Revoke a credential through the API (asks first on a terminal; --yes otherwise)'
             cand rotate 'Replace the operator credential: register a new pair, prove it, save it, revoke the old one'
+            cand audit 'Who registered, changed and revoked credentials, newest first (GET /audit)'
             cand whoami 'Show which credential the ledger sees (GET /whoami)'
             cand status 'Which ledger and credential etctl uses, where each came from, and whether the ledger answers'
             cand login 'Save a ledger URL and operator credential as a profile, after checking it with the ledger'
@@ -101,9 +103,34 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
             cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
             cand --label 'A label to find the credential by later'
+            cand --scope 'Allow only this scope; repeat, or separate with commas [default at registration: all four]'
+            cand --allow-ip 'Usable only from this address or CIDR block; repeat for more [default: anywhere]; `any` lifts the restriction'
+            cand --expires-in 'Expire after this long from now: 90d, 12h, 30m, 45s'
+            cand --expires-at 'Expire at this time, in RFC 3339: 2027-01-31T00:00:00Z, 2027-01-31T09:00:00+02:00'
+            cand --rate-limit 'At most N requests per DURATION, per ledgerd process: 100/1m, 10/s, 5000/1h'
+            cand --no-expiry 'Never expire (the ledger may still impose its LEDGERD_MAX_CREDENTIAL_LIFETIME at registration)'
+            cand --no-rate-limit 'No rate limit of its own'
             cand --json 'Print the registered record as JSON'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'etctl;update'= {
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
+            cand --label 'A new label (an empty one removes it)'
+            cand --scope 'Allow only this scope; repeat, or separate with commas [default at registration: all four]'
+            cand --allow-ip 'Usable only from this address or CIDR block; repeat for more [default: anywhere]; `any` lifts the restriction'
+            cand --expires-in 'Expire after this long from now: 90d, 12h, 30m, 45s'
+            cand --expires-at 'Expire at this time, in RFC 3339: 2027-01-31T00:00:00Z, 2027-01-31T09:00:00+02:00'
+            cand --rate-limit 'At most N requests per DURATION, per ledgerd process: 100/1m, 10/s, 5000/1h'
+            cand --no-expiry 'Never expire (the ledger may still impose its LEDGERD_MAX_CREDENTIAL_LIFETIME at registration)'
+            cand --no-rate-limit 'No rate limit of its own'
+            cand --json 'Print the updated record as JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -116,8 +143,8 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --json 'A JSON array of credential records'
             cand -q 'Only the keys, one per line (for xargs)'
             cand --quiet 'Only the keys, one per line (for xargs)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -150,10 +177,22 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --new-key 'Rotate to this already-minted key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)'
             cand --instance 'Mint the new pair for this instance with the vendor key [default: the instance the ledger reports]'
             cand --label 'Label of the new credential [default: the old one''s]'
+            cand --grace 'Let the old credential work this much longer (90s, 10m, 1h), then expire, instead of revoking it at once'
             cand --format 'Output format; `env` prints `export ETCTL_API_KEY=…` and `export ETCTL_API_SECRET=…` to eval'
             cand --json 'Same as --format json'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'etctl;audit'= {
+            cand --profile 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential'
+            cand --url 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]'
+            cand --timeout 'Seconds to wait for each answer from the ledger [default: 10]'
+            cand --limit 'Only the newest N events [default: all of them, every page]'
+            cand --json 'A JSON array of audit events, newest first'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -235,8 +274,8 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --json 'A JSON array of credential records'
             cand -q 'Only the keys, one per line (for xargs)'
             cand --quiet 'Only the keys, one per line (for xargs)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -273,10 +312,12 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand generate 'Mint ak_/sk_ pairs for an instance with the vendor key'
             cand verify 'Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)'
             cand register 'Register a pair on the ledger (the secret comes from stdin, env or a prompt)'
+            cand update 'Change a credential''s label, scopes, addresses, expiry or rate limit (PATCH)'
             cand list 'List the ledger''s credentials (every page)'
             cand show 'Show one credential (without API_KEY: the one etctl is using)'
             cand revoke 'Revoke a credential through the API (asks first on a terminal; --yes otherwise)'
             cand rotate 'Replace the operator credential: register a new pair, prove it, save it, revoke the old one'
+            cand audit 'Who registered, changed and revoked credentials, newest first (GET /audit)'
             cand whoami 'Show which credential the ledger sees (GET /whoami)'
             cand status 'Which ledger and credential etctl uses, where each came from, and whether the ledger answers'
             cand login 'Save a ledger URL and operator credential as a profile, after checking it with the ledger'
@@ -300,6 +341,8 @@ set edit:completion:arg-completer[etctl] = {|@words|
         }
         &'etctl;help;register'= {
         }
+        &'etctl;help;update'= {
+        }
         &'etctl;help;list'= {
         }
         &'etctl;help;show'= {
@@ -307,6 +350,8 @@ set edit:completion:arg-completer[etctl] = {|@words|
         &'etctl;help;revoke'= {
         }
         &'etctl;help;rotate'= {
+        }
+        &'etctl;help;audit'= {
         }
         &'etctl;help;whoami'= {
         }

@@ -32,10 +32,12 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Mint ak_/sk_ pairs for an instance with the vendor key')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)')
             [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register a pair on the ledger (the secret comes from stdin, env or a prompt)')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a credential''s label, scopes, addresses, expiry or rate limit (PATCH)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the ledger''s credentials (every page)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one credential (without API_KEY: the one etctl is using)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a credential through the API (asks first on a terminal; --yes otherwise)')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace the operator credential: register a new pair, prove it, save it, revoke the old one')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Who registered, changed and revoked credentials, newest first (GET /audit)')
             [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Show which credential the ledger sees (GET /whoami)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Which ledger and credential etctl uses, where each came from, and whether the ledger answers')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Save a ledger URL and operator credential as a profile, after checking it with the ledger')
@@ -114,9 +116,35 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each answer from the ledger [default: 10]')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'A label to find the credential by later')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Allow only this scope; repeat, or separate with commas [default at registration: all four]')
+            [CompletionResult]::new('--allow-ip', '--allow-ip', [CompletionResultType]::ParameterName, 'Usable only from this address or CIDR block; repeat for more [default: anywhere]; `any` lifts the restriction')
+            [CompletionResult]::new('--expires-in', '--expires-in', [CompletionResultType]::ParameterName, 'Expire after this long from now: 90d, 12h, 30m, 45s')
+            [CompletionResult]::new('--expires-at', '--expires-at', [CompletionResultType]::ParameterName, 'Expire at this time, in RFC 3339: 2027-01-31T00:00:00Z, 2027-01-31T09:00:00+02:00')
+            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'At most N requests per DURATION, per ledgerd process: 100/1m, 10/s, 5000/1h')
+            [CompletionResult]::new('--no-expiry', '--no-expiry', [CompletionResultType]::ParameterName, 'Never expire (the ledger may still impose its LEDGERD_MAX_CREDENTIAL_LIFETIME at registration)')
+            [CompletionResult]::new('--no-rate-limit', '--no-rate-limit', [CompletionResultType]::ParameterName, 'No rate limit of its own')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the registered record as JSON')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'etctl;update' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each answer from the ledger [default: 10]')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'A new label (an empty one removes it)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Allow only this scope; repeat, or separate with commas [default at registration: all four]')
+            [CompletionResult]::new('--allow-ip', '--allow-ip', [CompletionResultType]::ParameterName, 'Usable only from this address or CIDR block; repeat for more [default: anywhere]; `any` lifts the restriction')
+            [CompletionResult]::new('--expires-in', '--expires-in', [CompletionResultType]::ParameterName, 'Expire after this long from now: 90d, 12h, 30m, 45s')
+            [CompletionResult]::new('--expires-at', '--expires-at', [CompletionResultType]::ParameterName, 'Expire at this time, in RFC 3339: 2027-01-31T00:00:00Z, 2027-01-31T09:00:00+02:00')
+            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'At most N requests per DURATION, per ledgerd process: 100/1m, 10/s, 5000/1h')
+            [CompletionResult]::new('--no-expiry', '--no-expiry', [CompletionResultType]::ParameterName, 'Never expire (the ledger may still impose its LEDGERD_MAX_CREDENTIAL_LIFETIME at registration)')
+            [CompletionResult]::new('--no-rate-limit', '--no-rate-limit', [CompletionResultType]::ParameterName, 'No rate limit of its own')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the updated record as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -130,8 +158,8 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array of credential records')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only the keys, one per line (for xargs)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only the keys, one per line (for xargs)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -167,10 +195,23 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             [CompletionResult]::new('--new-key', '--new-key', [CompletionResultType]::ParameterName, 'Rotate to this already-minted key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)')
             [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'Mint the new pair for this instance with the vendor key [default: the instance the ledger reports]')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Label of the new credential [default: the old one''s]')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Let the old credential work this much longer (90s, 10m, 1h), then expire, instead of revoking it at once')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; `env` prints `export ETCTL_API_KEY=…` and `export ETCTL_API_SECRET=…` to eval')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --format json')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'etctl;audit' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this saved profile (see `etctl login`, `etctl profiles use`); beats ETCTL_PROFILE and the ETCTL_* credential')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Ledger URL; beats ETCTL_URL and the profile''s URL [default: http://127.0.0.1:8080]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each answer from the ledger [default: 10]')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only the newest N events [default: all of them, every page]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array of audit events, newest first')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -263,8 +304,8 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array of credential records')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only the keys, one per line (for xargs)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only the keys, one per line (for xargs)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -308,10 +349,12 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Mint ak_/sk_ pairs for an instance with the vendor key')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)')
             [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register a pair on the ledger (the secret comes from stdin, env or a prompt)')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a credential''s label, scopes, addresses, expiry or rate limit (PATCH)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the ledger''s credentials (every page)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one credential (without API_KEY: the one etctl is using)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a credential through the API (asks first on a terminal; --yes otherwise)')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace the operator credential: register a new pair, prove it, save it, revoke the old one')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Who registered, changed and revoked credentials, newest first (GET /audit)')
             [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Show which credential the ledger sees (GET /whoami)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Which ledger and credential etctl uses, where each came from, and whether the ledger answers')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Save a ledger URL and operator credential as a profile, after checking it with the ledger')
@@ -342,6 +385,9 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
         'etctl;help;register' {
             break
         }
+        'etctl;help;update' {
+            break
+        }
         'etctl;help;list' {
             break
         }
@@ -352,6 +398,9 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             break
         }
         'etctl;help;rotate' {
+            break
+        }
+        'etctl;help;audit' {
             break
         }
         'etctl;help;whoami' {

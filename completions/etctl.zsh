@@ -131,12 +131,46 @@ _arguments "${_arguments_options[@]}" : \
 '--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
 '--timeout=[Seconds to wait for each answer from the ledger \[default\: 10\]]:SECONDS:_default' \
 '--label=[A label to find the credential by later]:LABEL:_default' \
+'*--scope=[Allow only this scope; repeat, or separate with commas \[default at registration\: all four\]]:SCOPE:((accounts\:read\:"GET /accounts, GET /account/{id}"
+accounts\:write\:"POST /accounts"
+credentials\:read\:"GET /credentials, GET /credentials/{api_key}, GET /audit"
+credentials\:write\:"DELETE and PATCH /credentials/{api_key}"))' \
+'*--allow-ip=[Usable only from this address or CIDR block; repeat for more \[default\: anywhere\]; \`any\` lifts the restriction]:ADDRESS:_default' \
+'(--expires-at --no-expiry)--expires-in=[Expire after this long from now\: 90d, 12h, 30m, 45s]:DURATION:_default' \
+'(--no-expiry)--expires-at=[Expire at this time, in RFC 3339\: 2027-01-31T00\:00\:00Z, 2027-01-31T09\:00\:00+02\:00]:TIME:_default' \
+'(--no-rate-limit)--rate-limit=[At most N requests per DURATION, per ledgerd process\: 100/1m, 10/s, 5000/1h]:N/DURATION:_default' \
+'--no-expiry[Never expire (the ledger may still impose its LEDGERD_MAX_CREDENTIAL_LIFETIME at registration)]' \
+'--no-rate-limit[No rate limit of its own]' \
 '--json[Print the registered record as JSON]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
 ':api_key -- The ak_ key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt):_default' \
+&& ret=0
+;;
+(update)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`, \`etctl profiles use\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:{compadd -- ${(f)"$(etctl profiles --quiet 2>/dev/null)"}}' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger \[default\: 10\]]:SECONDS:_default' \
+'--label=[A new label (an empty one removes it)]:LABEL:_default' \
+'*--scope=[Allow only this scope; repeat, or separate with commas \[default at registration\: all four\]]:SCOPE:((accounts\:read\:"GET /accounts, GET /account/{id}"
+accounts\:write\:"POST /accounts"
+credentials\:read\:"GET /credentials, GET /credentials/{api_key}, GET /audit"
+credentials\:write\:"DELETE and PATCH /credentials/{api_key}"))' \
+'*--allow-ip=[Usable only from this address or CIDR block; repeat for more \[default\: anywhere\]; \`any\` lifts the restriction]:ADDRESS:_default' \
+'(--expires-at --no-expiry)--expires-in=[Expire after this long from now\: 90d, 12h, 30m, 45s]:DURATION:_default' \
+'(--no-expiry)--expires-at=[Expire at this time, in RFC 3339\: 2027-01-31T00\:00\:00Z, 2027-01-31T09\:00\:00+02\:00]:TIME:_default' \
+'(--no-rate-limit)--rate-limit=[At most N requests per DURATION, per ledgerd process\: 100/1m, 10/s, 5000/1h]:N/DURATION:_default' \
+'--no-expiry[Never expire (the ledger may still impose its LEDGERD_MAX_CREDENTIAL_LIFETIME at registration)]' \
+'--no-rate-limit[No rate limit of its own]' \
+'--json[Print the updated record as JSON]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':api_key -- The ak_ key to change (scopes and addresses given replace the whole list):_default' \
 && ret=0
 ;;
 (list)
@@ -144,13 +178,16 @@ _arguments "${_arguments_options[@]}" : \
 '--profile=[Use this saved profile (see \`etctl login\`, \`etctl profiles use\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:{compadd -- ${(f)"$(etctl profiles --quiet 2>/dev/null)"}}' \
 '--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
 '--timeout=[Seconds to wait for each answer from the ledger \[default\: 10\]]:SECONDS:_default' \
-'--status=[Which credentials]:STATUS:(active revoked all)' \
+'--status=[Which credentials]:STATUS:((active\:"Usable now\: neither revoked nor expired"
+expired\:"Past its expiry, not revoked"
+revoked\:""
+all\:""))' \
 '--label=[Only credentials whose label matches this glob (\`*\` any run of characters, \`?\` one; exact otherwise)]:PATTERN:_default' \
 '(-q --quiet)--json[A JSON array of credential records]' \
 '-q[Only the keys, one per line (for xargs)]' \
 '--quiet[Only the keys, one per line (for xargs)]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
 && ret=0
@@ -191,6 +228,7 @@ _arguments "${_arguments_options[@]}" : \
 '(--instance)--new-key=[Rotate to this already-minted key (its secret comes from stdin, ETCTL_NEW_API_SECRET or a prompt)]:API_KEY:_default' \
 '--instance=[Mint the new pair for this instance with the vendor key \[default\: the instance the ledger reports\]]:INSTANCE:_default' \
 '--label=[Label of the new credential \[default\: the old one'\''s\]]:LABEL:_default' \
+'--grace=[Let the old credential work this much longer (90s, 10m, 1h), then expire, instead of revoking it at once]:DURATION:_default' \
 '--format=[Output format; \`env\` prints \`export ETCTL_API_KEY=…\` and \`export ETCTL_API_SECRET=…\` to eval]:FORMAT:((table\:"Aligned columns for people"
 json\:"A JSON array (generate) or object (rotate)"
 env\:"Shell lines\: \`export ETCTL_API_KEY=...\` (rotate, to eval), \`ETCTL_API_KEY=... ETCTL_API_SECRET=...\` (generate, one pair a line)"))' \
@@ -199,6 +237,20 @@ env\:"Shell lines\: \`export ETCTL_API_KEY=...\` (rotate, to eval), \`ETCTL_API_
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
+&& ret=0
+;;
+(audit)
+_arguments "${_arguments_options[@]}" : \
+'--profile=[Use this saved profile (see \`etctl login\`, \`etctl profiles use\`); beats ETCTL_PROFILE and the ETCTL_* credential]:NAME:{compadd -- ${(f)"$(etctl profiles --quiet 2>/dev/null)"}}' \
+'--url=[Ledger URL; beats ETCTL_URL and the profile'\''s URL \[default\: http\://127.0.0.1\:8080\]]:URL:_default' \
+'--timeout=[Seconds to wait for each answer from the ledger \[default\: 10\]]:SECONDS:_default' \
+'--limit=[Only the newest N events \[default\: all of them, every page\]]:N:_default' \
+'--json[A JSON array of audit events, newest first]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::api_key -- Only the events of this ak_ key \[default\: every credential'\''s\]:_default' \
 && ret=0
 ;;
 (whoami)
@@ -321,13 +373,16 @@ _arguments "${_arguments_options[@]}" : \
             (list)
 _arguments "${_arguments_options[@]}" : \
 '--db=[The ledger'\''s SQLite file; it must exist (nothing is ever created)]:PATH:_files' \
-'--status=[Which credentials]:STATUS:(active revoked all)' \
+'--status=[Which credentials]:STATUS:((active\:"Usable now\: neither revoked nor expired"
+expired\:"Past its expiry, not revoked"
+revoked\:""
+all\:""))' \
 '--label=[Only credentials whose label matches this glob (\`*\` any run of characters, \`?\` one; exact otherwise)]:PATTERN:_default' \
 '(-q --quiet)--json[A JSON array of credential records]' \
 '-q[Only the keys, one per line (for xargs)]' \
 '--quiet[Only the keys, one per line (for xargs)]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
 && ret=0
@@ -435,6 +490,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(update)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (list)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -448,6 +507,10 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (rotate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(audit)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -535,10 +598,12 @@ _etctl_commands() {
 'generate:Mint ak_/sk_ pairs for an instance with the vendor key' \
 'verify:Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)' \
 'register:Register a pair on the ledger (the secret comes from stdin, env or a prompt)' \
+'update:Change a credential'\''s label, scopes, addresses, expiry or rate limit (PATCH)' \
 'list:List the ledger'\''s credentials (every page)' \
 'show:Show one credential (without API_KEY\: the one etctl is using)' \
 'revoke:Revoke a credential through the API (asks first on a terminal; --yes otherwise)' \
 'rotate:Replace the operator credential\: register a new pair, prove it, save it, revoke the old one' \
+'audit:Who registered, changed and revoked credentials, newest first (GET /audit)' \
 'whoami:Show which credential the ledger sees (GET /whoami)' \
 'status:Which ledger and credential etctl uses, where each came from, and whether the ledger answers' \
 'login:Save a ledger URL and operator credential as a profile, after checking it with the ledger' \
@@ -549,6 +614,11 @@ _etctl_commands() {
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'etctl commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__audit_commands] )) ||
+_etctl__subcmd__audit_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl audit commands' commands "$@"
 }
 (( $+functions[_etctl__subcmd__completions_commands] )) ||
 _etctl__subcmd__completions_commands() {
@@ -610,10 +680,12 @@ _etctl__subcmd__help_commands() {
 'generate:Mint ak_/sk_ pairs for an instance with the vendor key' \
 'verify:Check a pair offline against the vendor key (the secret comes from stdin, env or a prompt)' \
 'register:Register a pair on the ledger (the secret comes from stdin, env or a prompt)' \
+'update:Change a credential'\''s label, scopes, addresses, expiry or rate limit (PATCH)' \
 'list:List the ledger'\''s credentials (every page)' \
 'show:Show one credential (without API_KEY\: the one etctl is using)' \
 'revoke:Revoke a credential through the API (asks first on a terminal; --yes otherwise)' \
 'rotate:Replace the operator credential\: register a new pair, prove it, save it, revoke the old one' \
+'audit:Who registered, changed and revoked credentials, newest first (GET /audit)' \
 'whoami:Show which credential the ledger sees (GET /whoami)' \
 'status:Which ledger and credential etctl uses, where each came from, and whether the ledger answers' \
 'login:Save a ledger URL and operator credential as a profile, after checking it with the ledger' \
@@ -624,6 +696,11 @@ _etctl__subcmd__help_commands() {
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'etctl help commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__help__subcmd__audit_commands] )) ||
+_etctl__subcmd__help__subcmd__audit_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl help audit commands' commands "$@"
 }
 (( $+functions[_etctl__subcmd__help__subcmd__completions_commands] )) ||
 _etctl__subcmd__help__subcmd__completions_commands() {
@@ -709,6 +786,11 @@ _etctl__subcmd__help__subcmd__show_commands() {
 _etctl__subcmd__help__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'etctl help status commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__help__subcmd__update_commands] )) ||
+_etctl__subcmd__help__subcmd__update_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl help update commands' commands "$@"
 }
 (( $+functions[_etctl__subcmd__help__subcmd__vendor_commands] )) ||
 _etctl__subcmd__help__subcmd__vendor_commands() {
@@ -808,6 +890,11 @@ _etctl__subcmd__show_commands() {
 _etctl__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'etctl status commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__update_commands] )) ||
+_etctl__subcmd__update_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl update commands' commands "$@"
 }
 (( $+functions[_etctl__subcmd__vendor_commands] )) ||
 _etctl__subcmd__vendor_commands() {

@@ -28,8 +28,9 @@ fn rotate_a_profile_credential_to_a_minted_pair() {
     assert_eq!(out["label"], "deploy-bot", "the label carries over");
     assert_eq!(
         out["steps"],
-        serde_json::json!({"registered": true, "verified": true, "profile_switched": true, "old_revoked": true})
+        serde_json::json!({"registered": true, "verified": true, "profile_switched": true, "old_revoked": true, "old_expiry_set": false})
     );
+    assert_eq!(out["old_expires_at"], serde_json::Value::Null, "revoked at once, not expiring");
     for step in ["1/4", "2/4", "3/4", "4/4"] {
         assert!(run.stderr.contains(step), "{}", run.stderr);
     }

@@ -8,8 +8,9 @@ use reqwest::blocking::{Client as Http, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
 use crate::{
-    Account, AccountPage, CreateAccount, CredentialPage, CredentialRecord, ErrorBody, ErrorCode, HEADER_API_KEY,
-    HEADER_API_SECRET, Health, RegisterRequest, RevokeResponse, SecretString, StatusFilter, WhoAmI,
+    Account, AccountPage, AuditEvent, AuditPage, CreateAccount, CredentialPage, CredentialRecord, ErrorBody, ErrorCode,
+    HEADER_API_KEY, HEADER_API_SECRET, Health, RegisterRequest, RevokeResponse, SecretString, StatusFilter,
+    UpdateRequest, WhoAmI,
 };
 
 /// Largest answer the client reads: a full page of 1000 credential records is under 1 MiB.
@@ -189,9 +190,48 @@ impl Client {
         self.send(self.authed(self.http.get(self.url("/whoami"))))
     }
 
-    /// `POST /credentials`: needs no operator credential.
+    /// `POST /credentials`. An open ledger needs no operator credential; one with `authenticated`
+    /// registration (SPEC §6) needs one holding `credentials:write`, so the client's is sent when it
+    /// has one.
     pub fn register(&self, request: &RegisterRequest) -> Result<CredentialRecord, ClientError> {
-        self.send(self.http.post(self.url("/credentials")).json(request))
+        self.send(self.authed(self.http.post(self.url("/credentials"))).json(request))
+    }
+
+    /// `PATCH /credentials/{api_key}`: the fields of `request` that are set, and nothing else.
+    pub fn update(&self, api_key: &str, request: &UpdateRequest) -> Result<CredentialRecord, ClientError> {
+        self.send(self.authed(self.http.patch(self.url(&format!("/credentials/{api_key}")))).json(request))
+    }
+
+    /// One page of `GET /audit`, newest first: of one credential when `api_key` is given.
+    pub fn audit_page(&self, api_key: Option<&str>, limit: u32, after: Option<&str>) -> Result<AuditPage, ClientError> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(api_key) = api_key {
+            query.push(("api_key", api_key.to_owned()));
+        }
+        if let Some(after) = after {
+            query.push(("after", after.to_owned()));
+        }
+        self.send(self.authed(self.http.get(self.url("/audit")).query(&query)))
+    }
+
+    /// The audit trail, newest first, every page followed; at most `max` events when given.
+    pub fn audit(&self, api_key: Option<&str>, max: Option<u32>) -> Result<Vec<AuditEvent>, ClientError> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let want = max.map_or(crate::MAX_PAGE_LIMIT, |m| (m - all.len() as u32).min(crate::MAX_PAGE_LIMIT));
+            let page = self.audit_page(api_key, want, after.as_deref())?;
+            // An empty page ends the walk whatever `next` says, so a confused server cannot loop it.
+            let empty = page.data.is_empty();
+            all.extend(page.data);
+            if let Some(m) = max {
+                all.truncate(m as usize);
+            }
+            match page.next {
+                Some(next) if !empty && max.is_none_or(|m| (all.len() as u32) < m) => after = Some(next),
+                _ => return Ok(all),
+            }
+        }
     }
 
     pub fn list_page(

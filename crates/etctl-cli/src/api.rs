@@ -1,18 +1,21 @@
 //! The operator commands that talk to a ledger's API: register, list, show, revoke, whoami,
 //! status, and login/logout/profiles, which save what the others use.
 
+use std::time::SystemTime;
+
 use et_api::client::Credentials;
-use et_api::{CredentialRecord, RegisterRequest, SecretString};
+use et_api::{CredentialRecord, RateLimit, RegisterRequest, Scope, SecretString, UpdateRequest};
 use et_core::{ApiKey, ApiSecret};
 use serde::Serialize;
 
 use crate::cli::{
-    GlobalArgs, ListArgs, ListFilter, LoginArgs, ProfileArg, ProfilesArgs, ProfilesUseArgs, RegisterArgs, RevokeArgs,
-    ShowArgs, StatusArgs, WhoamiArgs,
+    AuditArgs, GlobalArgs, ListArgs, ListFilter, LoginArgs, PolicyArgs, ProfileArg, ProfilesArgs, ProfilesUseArgs,
+    RegisterArgs, RevokeArgs, ScopeName, ShowArgs, StatusArgs, UPDATE_FLAGS, UpdateArgs, WhoamiArgs,
 };
 use crate::exit::{Class, Failure, Outcome};
 use crate::output::{Out, note, warn};
 use crate::profile::{self, Chosen, CredentialSource, ProfilesFile, SecretIn};
+use crate::values::{self, ANY_ADDRESS};
 use crate::{input, status_filter, table};
 
 /// Checks an `ak_` key locally (format and checksum), before any call.
@@ -25,25 +28,170 @@ pub fn parse_secret(text: &str) -> Result<ApiSecret, Failure> {
     ApiSecret::parse(text).map_err(|e| Failure::bad_input(e.to_string()))
 }
 
+/// A credential's limits as the flags give them: `None` = not given (unchanged, or the ledger's
+/// default at registration); `Some(None)` = cleared (`--no-expiry`, `--no-rate-limit`).
+#[derive(Debug, Default, PartialEq)]
+pub struct Policy {
+    pub scopes: Option<Vec<Scope>>,
+    pub allowed_ips: Option<Vec<String>>,
+    pub expires_at: Option<Option<String>>,
+    pub rate_limit: Option<Option<RateLimit>>,
+}
+
+impl Policy {
+    /// Checks what clap could not (a time in the past, `any` with addresses) as of `now`.
+    pub fn from_args(args: &PolicyArgs, now: SystemTime) -> Result<Policy, Failure> {
+        let scopes = (!args.scopes.is_empty()).then(|| {
+            let set: et_api::Scopes = args.scopes.iter().map(|s| scope(*s)).collect();
+            set.to_vec()
+        });
+        let allowed_ips = match args.allow_ips.iter().any(|a| a == ANY_ADDRESS) {
+            _ if args.allow_ips.is_empty() => None,
+            true if args.allow_ips.len() > 1 => {
+                return Err(Failure::usage(
+                    "--allow-ip any means from anywhere, so it cannot be given with addresses; give either `any` or the addresses",
+                ));
+            }
+            true => Some(Vec::new()),
+            false => Some(args.allow_ips.clone()),
+        };
+        let expires_at = if let Some(after) = args.expires_in {
+            Some(Some(values::after_now(after).map_err(|e| Failure::usage(format!("--expires-in: {e}")))?))
+        } else if let Some(at) = args.expires_at {
+            let at = SystemTime::from(at);
+            if at <= now {
+                return Err(Failure::usage(format!(
+                    "--expires-at {} is in the past; give a time to come, or --expires-in 90d",
+                    values::rfc3339_millis(at)
+                )));
+            }
+            Some(Some(values::rfc3339_millis(at)))
+        } else if args.no_expiry {
+            Some(None)
+        } else {
+            None
+        };
+        let rate_limit = match (args.rate_limit, args.no_rate_limit) {
+            (Some(rate), _) => Some(Some(RateLimit { limit: rate.limit, window_s: rate.window_s })),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        Ok(Policy { scopes, allowed_ips, expires_at, rate_limit })
+    }
+}
+
+fn scope(name: ScopeName) -> Scope {
+    match name {
+        ScopeName::AccountsRead => Scope::AccountsRead,
+        ScopeName::AccountsWrite => Scope::AccountsWrite,
+        ScopeName::CredentialsRead => Scope::CredentialsRead,
+        ScopeName::CredentialsWrite => Scope::CredentialsWrite,
+    }
+}
+
+/// A credential's limits in one clause, for messages: `scopes acc:r, from 127.0.0.2/32, expires
+/// 2026-12-31 00:00:00 UTC, at most 100 per 1m`.
+pub fn limits(record: &CredentialRecord) -> String {
+    let expires = match &record.expires_at {
+        Some(at) => format!("expires {} UTC", table::when(Some(at))),
+        None => "never expires".into(),
+    };
+    let rate = match record.rate_limit {
+        Some(rl) => format!(", at most {}", table::rate_limit(Some(rl))),
+        None => String::new(),
+    };
+    format!(
+        "scopes {}, from {}, {expires}{rate}",
+        table::scopes_compact(&record.scopes),
+        table::addresses_compact(&record.allowed_ips)
+    )
+}
+
 /// `etctl register`.
 pub fn register(global: &GlobalArgs, args: &RegisterArgs) -> Outcome {
     let key = parse_key(&args.api_key)?;
+    let policy = Policy::from_args(&args.policy, SystemTime::now())?;
     let target = profile::resolve(global, false)?;
     let (text, _) = input::secret("API secret", "ETCTL_NEW_API_SECRET")?;
     let secret = parse_secret(&text)?;
-    let record = target
-        .anonymous()?
-        .register(&RegisterRequest {
-            label: args.label.clone(),
-            ..RegisterRequest::new(key.to_string(), SecretString::new(secret.expose()))
-        })
-        .map_err(|e| Failure::from_client(e, &format!("registering {key}")))?;
+    let request = RegisterRequest {
+        label: args.label.clone(),
+        expires_at: policy.expires_at.flatten(),
+        scopes: policy.scopes,
+        allowed_ips: policy.allowed_ips,
+        rate_limit: policy.rate_limit.flatten(),
+        ..RegisterRequest::new(key.to_string(), SecretString::new(secret.expose()))
+    };
+    // The operator credential goes along when there is one: a ledger with `authenticated`
+    // registration needs it (an open one ignores it).
+    let record =
+        target.client()?.register(&request).map_err(|e| Failure::from_client(e, &format!("registering {key}")))?;
     let mut out = Out::new();
     if args.json {
         out.json(&record)?;
     } else {
         let label = record.label.as_deref().map(|l| format!(" (label {l:?})")).unwrap_or_default();
-        note(&format!("registered {}{label} on {}", record.api_key, target.url));
+        note(&format!("registered {}{label} on {}: {}", record.api_key, target.url, limits(&record)));
+    }
+    if let (true, Some(at)) = (args.policy.no_expiry, &record.expires_at) {
+        warn(&format!(
+            "the ledger gives credentials a maximum lifetime (LEDGERD_MAX_CREDENTIAL_LIFETIME), so this one expires at {} UTC despite --no-expiry",
+            table::when(Some(at))
+        ));
+    }
+    out.flush()
+}
+
+/// `etctl update`: one PATCH with the flags given, and nothing else changed.
+pub fn update(global: &GlobalArgs, args: &UpdateArgs) -> Outcome {
+    let policy = Policy::from_args(&args.policy, SystemTime::now())?;
+    let request = UpdateRequest {
+        // An empty label removes it.
+        label: args.label.as_ref().map(|l| Some(l.trim().to_owned()).filter(|l| !l.is_empty())),
+        scopes: policy.scopes,
+        allowed_ips: policy.allowed_ips,
+        expires_at: policy.expires_at,
+        rate_limit: policy.rate_limit,
+    };
+    if request.is_empty() {
+        return Err(Failure::usage(format!(
+            "nothing to change: give at least one of {UPDATE_FLAGS} (see `etctl update --help`)"
+        )));
+    }
+    let key = parse_key(&args.api_key)?;
+    let target = profile::resolve(global, true)?;
+    let record = target
+        .client()?
+        .update(key.as_str(), &request)
+        .map_err(|e| Failure::from_client(e, &format!("updating {key}")))?;
+    let mut out = Out::new();
+    if args.json {
+        out.json(&record)?;
+    } else {
+        let label = record.label.as_deref().map(|l| format!(" (label {l:?})")).unwrap_or_default();
+        note(&format!("updated {}{label} on {}: {}", record.api_key, target.url, limits(&record)));
+    }
+    out.flush()
+}
+
+/// `etctl audit`: the trail from the API, newest first, every page unless `--limit`.
+pub fn audit(global: &GlobalArgs, args: &AuditArgs) -> Outcome {
+    let key = args.api_key.as_deref().map(parse_key).transpose()?;
+    let target = profile::resolve(global, true)?;
+    let events = target
+        .client()?
+        .audit(key.as_ref().map(ApiKey::as_str), args.limit)
+        .map_err(|e| Failure::from_client(e, "reading the audit trail"))?;
+    let mut out = Out::new();
+    if args.json {
+        out.json(&events)?;
+    } else if events.is_empty() {
+        match &key {
+            Some(key) => note(&format!("no audit events for {key}")),
+            None => note("no audit events"),
+        }
+    } else {
+        out.line(&table::audit(&events, key.is_none()))?;
     }
     out.flush()
 }

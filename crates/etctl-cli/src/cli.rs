@@ -2,8 +2,11 @@
 //! from [`command`] without compiling the commands themselves.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::values::{self, Rate};
 
 /// The default ledger URL when neither `--url`, `ETCTL_URL` nor a profile gives one.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
@@ -38,7 +41,10 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
     (7, "duplicate: the api_key was registered before (409)"),
     (8, "not found: no such credential, or already revoked"),
     (9, "bad input: malformed key or secret, wrong --db, not a ledger db"),
-    (10, "ledger error: 5xx, or 429 (too many attempts; retry later)"),
+    (10, "ledger error: 5xx, or 429 (too many attempts or past the rate limit)"),
+    (11, "forbidden: the operator credential lacks the scope (403 FORBIDDEN)"),
+    (12, "address not allowed: not from this address (403 IP_NOT_ALLOWED)"),
+    (13, "credential limit reached: too many active (403)"),
     (130, "interrupted (Ctrl-C); the terminal is restored first"),
 ];
 
@@ -154,6 +160,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Register a pair on the ledger (the secret comes from stdin, env or a prompt)
     Register(RegisterArgs),
+    /// Change a credential's label, scopes, addresses, expiry or rate limit (PATCH)
+    Update(UpdateArgs),
     /// List the ledger's credentials (every page)
     List(ListArgs),
     /// Show one credential (without API_KEY: the one etctl is using)
@@ -162,6 +170,8 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Replace the operator credential: register a new pair, prove it, save it, revoke the old one
     Rotate(RotateArgs),
+    /// Who registered, changed and revoked credentials, newest first (GET /audit)
+    Audit(AuditArgs),
     /// Show which credential the ledger sees (GET /whoami)
     Whoami(WhoamiArgs),
     /// Which ledger and credential etctl uses, where each came from, and whether the ledger answers
@@ -254,7 +264,88 @@ pub struct RegisterArgs {
     /// A label to find the credential by later
     #[arg(long, value_name = "LABEL")]
     pub label: Option<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Print the registered record as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What a credential may do (SPEC §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeName {
+    /// GET /accounts, GET /account/{id}
+    #[value(name = "accounts:read")]
+    AccountsRead,
+    /// POST /accounts
+    #[value(name = "accounts:write")]
+    AccountsWrite,
+    /// GET /credentials, GET /credentials/{api_key}, GET /audit
+    #[value(name = "credentials:read")]
+    CredentialsRead,
+    /// DELETE and PATCH /credentials/{api_key}
+    #[value(name = "credentials:write")]
+    CredentialsWrite,
+}
+
+/// A credential's limits, at registration (`register`) or later (`update`): SPEC §6.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PolicyArgs {
+    /// Allow only this scope; repeat, or separate with commas [default at registration: all four]
+    #[arg(long = "scope", value_enum, value_name = "SCOPE", value_delimiter = ',')]
+    pub scopes: Vec<ScopeName>,
+    /// Usable only from this address or CIDR block; repeat for more [default: anywhere]; `any` lifts the restriction
+    #[arg(long = "allow-ip", value_name = "ADDRESS", value_parser = values::address)]
+    pub allow_ips: Vec<String>,
+    /// Expire after this long from now: 90d, 12h, 30m, 45s
+    #[arg(long, value_name = "DURATION", value_parser = values::duration, conflicts_with_all = ["expires_at", "no_expiry"])]
+    pub expires_in: Option<Duration>,
+    /// Expire at this time, in RFC 3339: 2027-01-31T00:00:00Z, 2027-01-31T09:00:00+02:00
+    #[arg(long, value_name = "TIME", value_parser = values::time, conflicts_with = "no_expiry")]
+    pub expires_at: Option<time::OffsetDateTime>,
+    /// Never expire (the ledger may still impose its LEDGERD_MAX_CREDENTIAL_LIFETIME at registration)
+    #[arg(long)]
+    pub no_expiry: bool,
+    /// At most N requests per DURATION, per ledgerd process: 100/1m, 10/s, 5000/1h
+    #[arg(long, value_name = "N/DURATION", value_parser = values::rate, conflicts_with = "no_rate_limit")]
+    pub rate_limit: Option<Rate>,
+    /// No rate limit of its own
+    #[arg(long)]
+    pub no_rate_limit: bool,
+}
+
+/// The flags of `update` that change something, for the usage error when none is given.
+pub const UPDATE_FLAGS: &str =
+    "--label, --scope, --allow-ip, --expires-in, --expires-at, --no-expiry, --rate-limit or --no-rate-limit";
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
+    /// The ak_ key to change (scopes and addresses given replace the whole list)
+    #[arg(value_name = "API_KEY")]
+    pub api_key: String,
+    /// A new label (an empty one removes it)
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Print the updated record as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub ledger: GlobalArgs,
+    /// Only the events of this ak_ key [default: every credential's]
+    #[arg(value_name = "API_KEY")]
+    pub api_key: Option<String>,
+    /// Only the newest N events [default: all of them, every page]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+    /// A JSON array of audit events, newest first
     #[arg(long)]
     pub json: bool,
 }
@@ -262,7 +353,10 @@ pub struct RegisterArgs {
 /// Which credentials to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Status {
+    /// Usable now: neither revoked nor expired
     Active,
+    /// Past its expiry, not revoked
+    Expired,
     Revoked,
     All,
 }
@@ -332,6 +426,9 @@ pub struct RotateArgs {
     /// Label of the new credential [default: the old one's]
     #[arg(long, value_name = "LABEL")]
     pub label: Option<String>,
+    /// Let the old credential work this much longer (90s, 10m, 1h), then expire, instead of revoking it at once
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    pub grace: Option<Duration>,
     /// Same as --format json
     #[arg(long, conflicts_with = "format")]
     pub json: bool,

@@ -22,6 +22,12 @@ pub enum Class {
     NotFound = 8,
     BadInput = 9,
     Server = 10,
+    /// 403 `FORBIDDEN`: the operator credential lacks the scope the call needs.
+    Forbidden = 11,
+    /// 403 `IP_NOT_ALLOWED`: the operator credential may not be used from this address.
+    IpNotAllowed = 12,
+    /// 403 `CREDENTIAL_LIMIT_REACHED`: the ledger has as many active credentials as it allows.
+    CredentialLimit = 13,
     /// Ctrl-C (SIGINT): 128 + 2, what a shell reports for a command it interrupted.
     Interrupted = 130,
 }
@@ -107,16 +113,29 @@ impl Failure {
             )),
             ClientError::Api { status, body } => {
                 let message = body.message.trim_end_matches('.');
-                let (class, hint) = match status {
-                    401 => (
+                let (class, hint) = match (status, body.code) {
+                    (_, ErrorCode::Forbidden) => (
+                        Class::Forbidden,
+                        "; use a credential that holds that scope (`etctl whoami --json` shows yours), or have one that does grant it with `etctl update`",
+                    ),
+                    (_, ErrorCode::IpNotAllowed) => (
+                        Class::IpNotAllowed,
+                        "; run etctl from one of the credential's allowed addresses, or widen them with `etctl update KEY --allow-ip …` as a credential allowed here",
+                    ),
+                    (_, ErrorCode::CredentialLimitReached) => (
+                        Class::CredentialLimit,
+                        "; revoke credentials no longer needed (`etctl list`), or raise LEDGERD_MAX_ACTIVE_CREDENTIALS",
+                    ),
+                    (_, ErrorCode::RateLimited) => (Class::Server, "; wait a little and try again"),
+                    (401, _) => (
                         Class::Unauthorized,
                         "; check ETCTL_API_KEY / ETCTL_API_SECRET or the profile (`etctl login`), and that the credential is not revoked",
                     ),
-                    403 => (Class::InvalidCredential, ""),
-                    409 => (Class::Duplicate, "; mint a new pair with `etctl generate`"),
-                    404 => (Class::NotFound, ""),
-                    429 => (Class::Server, "; wait a little and try again"),
-                    s if *s >= 500 => (Class::Server, "; see the ledger's logs"),
+                    (403, _) => (Class::InvalidCredential, ""),
+                    (409, _) => (Class::Duplicate, "; mint a new pair with `etctl generate`"),
+                    (404, _) => (Class::NotFound, ""),
+                    (429, _) => (Class::Server, "; wait a little and try again"),
+                    (s, _) if *s >= 500 => (Class::Server, "; see the ledger's logs"),
                     _ => (Class::BadInput, ""),
                 };
                 Failure::new(class, format!("{doing}: {message} ({}){hint}", body.code))
@@ -157,13 +176,45 @@ pub fn finish(outcome: Outcome) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
+    use et_api::client::ClientError;
+    use et_api::{ErrorBody, ErrorCode};
+
+    use super::{Class, Failure};
+
+    fn api(status: u16, code: ErrorCode) -> Failure {
+        let body = ErrorBody { code, message: "the ledger's sentence.".into() };
+        Failure::from_client(ClientError::Api { status, body }, "doing it")
+    }
+
+    #[test]
+    fn each_refusal_of_a_policy_has_its_own_exit_code_and_the_old_ones_keep_theirs() {
+        assert_eq!(api(403, ErrorCode::Forbidden).class.code(), 11);
+        assert_eq!(api(403, ErrorCode::IpNotAllowed).class.code(), 12);
+        assert_eq!(api(403, ErrorCode::CredentialLimitReached).class.code(), 13);
+        assert_eq!(api(429, ErrorCode::RateLimited).class, Class::Server);
+        assert_eq!(api(403, ErrorCode::InvalidCredential).class, Class::InvalidCredential);
+        assert_eq!(api(401, ErrorCode::Unauthorized).class, Class::Unauthorized);
+        assert_eq!(api(400, ErrorCode::InvalidRequest).class, Class::BadInput);
+        assert_eq!(api(409, ErrorCode::DuplicateApiKey).class, Class::Duplicate);
+        assert_eq!(api(404, ErrorCode::CredentialNotFound).class, Class::NotFound);
+        let forbidden = api(403, ErrorCode::Forbidden).message;
+        assert!(forbidden.starts_with("doing it: the ledger's sentence (FORBIDDEN); use a credential"), "{forbidden}");
+    }
+
     #[test]
     fn exit_codes_md_and_the_help_list_every_class() {
         let md = include_str!("../EXIT_CODES.md");
         for (code, _) in crate::cli::EXIT_STATUS {
             assert!(md.contains(&format!("\n| {code} |")), "EXIT_CODES.md does not list {code}");
         }
-        for class in [super::Class::Internal, super::Class::Server, super::Class::Interrupted] {
+        for class in [
+            super::Class::Internal,
+            super::Class::Server,
+            super::Class::Forbidden,
+            super::Class::IpNotAllowed,
+            super::Class::CredentialLimit,
+            super::Class::Interrupted,
+        ] {
             assert!(crate::cli::EXIT_STATUS.iter().any(|(c, _)| *c == class.code()), "{class:?} is not in the help");
         }
     }

@@ -3,6 +3,7 @@
 //! (see `EXIT_CODES.md`).
 
 pub mod cli;
+pub mod values;
 
 #[cfg(feature = "app")]
 mod api;
@@ -34,6 +35,7 @@ pub use app::main;
 fn status_filter(status: cli::Status) -> et_api::StatusFilter {
     match status {
         cli::Status::Active => et_api::StatusFilter::Active,
+        cli::Status::Expired => et_api::StatusFilter::Expired,
         cli::Status::Revoked => et_api::StatusFilter::Revoked,
         cli::Status::All => et_api::StatusFilter::All,
     }
@@ -94,6 +96,8 @@ mod app {
             Command::Generate(args) => vendor::generate(args),
             Command::Verify(args) => vendor::verify(args),
             Command::Register(args) => api::register(&ledger(&args.ledger), args),
+            Command::Update(args) => api::update(&ledger(&args.ledger), args),
+            Command::Audit(args) => api::audit(&ledger(&args.ledger), args),
             Command::List(args) => api::list(&ledger(&args.ledger), args),
             Command::Show(args) => api::show(&ledger(&args.ledger), args),
             Command::Revoke(args) => api::revoke(&ledger(&args.ledger), args),

@@ -1,21 +1,24 @@
-//! `etctl rotate`: replace the operator credential in four steps — register the new pair, prove
-//! it authenticates (`GET /whoami`), switch the saved profile to it, revoke the old one with the
-//! new one. A failed step stops the rotation where it is; every state it can stop in is
-//! consistent (at worst both credentials are active), and the error says which steps happened
-//! and what to do next. When the new secret was minted here and is not saved in a profile, it is
-//! printed on stdout even on failure, so it is never lost.
+//! `etctl rotate`: replace the operator credential in four steps — register the new pair (with
+//! the old one's scopes, addresses and rate limit, so a rotation never widens what it may do),
+//! prove it authenticates (`GET /whoami`), switch the saved profile to it, then revoke the old one
+//! with the new one, or with `--grace` let it expire after the grace (a PATCH of its
+//! `expires_at`) so what still uses it has time to move. A failed step stops the rotation where it
+//! is; every state it can stop in is consistent (at worst both credentials are active), and the
+//! error says which steps happened and what to do next. When the new secret was minted here and is
+//! not saved in a profile, it is printed on stdout even on failure, so it is never lost.
 
 use et_api::client::Credentials;
-use et_api::{RegisterRequest, SecretString};
+use et_api::{RegisterRequest, Scope, SecretString, UpdateRequest};
 use et_core::ApiKey;
 use serde::Serialize;
 
 use crate::api::{parse_key, parse_secret};
 use crate::cli::{Format, GlobalArgs, RotateArgs};
+use crate::exit::Class;
 use crate::exit::{Failure, Outcome};
 use crate::output::{Out, note};
 use crate::profile::{self, CredentialSource, ProfilesFile, SecretIn};
-use crate::{input, vendor};
+use crate::{input, table, values, vendor};
 
 #[derive(Debug, Default, Serialize)]
 struct Steps {
@@ -24,6 +27,8 @@ struct Steps {
     /// `null` when the credential came from the environment, so there was no profile to switch.
     profile_switched: Option<bool>,
     old_revoked: bool,
+    /// With `--grace`: the old credential's expiry was set instead of revoking it.
+    old_expiry_set: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -36,6 +41,9 @@ struct Rotation {
     label: Option<String>,
     /// The profile now holding the new credential.
     profile: Option<String>,
+    /// With `--grace`: when the old credential stops working (RFC 3339 UTC); null when it was
+    /// revoked at once, or not yet.
+    old_expires_at: Option<String>,
     steps: Steps,
 }
 
@@ -74,6 +82,7 @@ fn stop(rotation: &Rotation, secret: &SecretString, format: Format, failure: Fai
         ("proved it authenticates", s.verified),
         ("switched the profile", s.profile_switched == Some(true)),
         ("revoked the old credential", s.old_revoked),
+        ("set the old credential to expire", s.old_expiry_set),
     ]
     .iter()
     .filter(|(_, ok)| *ok)
@@ -129,6 +138,17 @@ pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
         let f = Failure::from_client(e, &format!("checking the current credential {}", old.api_key));
         Failure::new(f.class, format!("{}; nothing was changed", f.message))
     })?;
+    // The new credential ends the old one (revocation or expiry), which needs credentials:write:
+    // without it, stop now rather than after registering.
+    if !me.scopes.contains(&Scope::CredentialsWrite) {
+        return Err(Failure::new(
+            Class::Forbidden,
+            format!(
+                "{} lacks the scope credentials:write, which rotate needs to end it, and a rotation keeps the old scopes; nothing was changed; register a new pair with `etctl register` as a credential that holds it, and revoke this one",
+                old.api_key
+            ),
+        ));
+    }
     let label = args.label.clone().or(me.label);
     let profile_name = match &source {
         CredentialSource::Profile(name) => Some(name.clone()),
@@ -140,17 +160,24 @@ pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
         new_api_secret: minted.then(|| new_secret.clone()),
         label: label.clone(),
         profile: None,
+        old_expires_at: None,
         steps: Steps::default(),
     };
 
-    // Step 1: register.
-    target
-        .anonymous()?
-        .register(&RegisterRequest { label, ..RegisterRequest::new(new_key.to_string(), new_secret.clone()) })
-        .map_err(|e| {
-            let f = Failure::from_client(e, &format!("registering {new_key}"));
-            Failure::new(f.class, format!("rotation stopped at step 1/4: {}; nothing was changed", f.message))
-        })?;
+    // Step 1: register, with the old credential's limits (its expiry is its own: the new one gets
+    // the ledger's default). As the old credential, for a ledger with authenticated registration.
+    let request = RegisterRequest {
+        label,
+        // The defaults are left out, so a ledger older than these fields still takes the request.
+        scopes: (me.scopes != Scope::all()).then(|| me.scopes.clone()),
+        allowed_ips: (!me.allowed_ips.is_empty()).then(|| me.allowed_ips.clone()),
+        rate_limit: me.rate_limit,
+        ..RegisterRequest::new(new_key.to_string(), new_secret.clone())
+    };
+    old_client.register(&request).map_err(|e| {
+        let f = Failure::from_client(e, &format!("registering {new_key}"));
+        Failure::new(f.class, format!("rotation stopped at step 1/4: {}; nothing was changed", f.message))
+    })?;
     rotation.steps.registered = true;
     note(&format!("1/4 registered {new_key}"));
 
@@ -214,6 +241,40 @@ pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
         None => note(&format!(
             "3/4 the credential came from ETCTL_API_KEY/ETCTL_API_SECRET: point them at {new_key} (see the output)"
         )),
+    }
+
+    // Step 4, with --grace: the old credential expires after the grace, as the new one decides.
+    if let Some(grace) = args.grace {
+        let expiry = values::after_now(grace).map_err(|e| Failure::usage(format!("--grace: {e}")))?;
+        let request = UpdateRequest { expires_at: Some(Some(expiry)), ..UpdateRequest::default() };
+        match new_client.update(&old.api_key, &request) {
+            Ok(record) => {
+                rotation.steps.old_expiry_set = true;
+                rotation.old_expires_at = record.expires_at;
+                let when = rotation.old_expires_at.as_deref().map_or_else(|| "never".into(), |t| table::when(Some(t)));
+                note(&format!(
+                    "4/4 {} keeps working for {} more, until {when} UTC, then expires",
+                    old.api_key,
+                    values::human(grace)
+                ));
+                return emit(&rotation, &new_secret, format);
+            }
+            Err(e) => {
+                let failure = Failure::from_client(e, &format!("setting the old credential {} to expire", old.api_key));
+                return stop(
+                    &rotation,
+                    &new_secret,
+                    format,
+                    failure,
+                    &format!(
+                        "the new credential is in use and the old one still active; end it with `etctl update {} --expires-in {}` or `etctl revoke {} --yes`",
+                        old.api_key,
+                        values::human(grace).replace(' ', ""),
+                        old.api_key
+                    ),
+                );
+            }
+        }
     }
 
     // Step 4: revoke the old credential, as the new one.
