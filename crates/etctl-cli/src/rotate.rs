@@ -94,6 +94,10 @@ fn stop(rotation: &Rotation, secret: &SecretString, format: Format, failure: Fai
 
 pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
     let format = if args.json { Format::Json } else { args.format.unwrap_or(Format::Table) };
+    // A grace ending past the year 9999 is refused before anything changes.
+    if let Some(grace) = args.grace {
+        values::after_now(grace).map_err(|e| Failure::usage(format!("--grace: {e}")))?;
+    }
     let target = profile::resolve(global, true)?;
     let (old, source) = target.credential.clone().ok_or_else(|| Failure::config("no operator credential"))?;
 
@@ -243,9 +247,22 @@ pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
         )),
     }
 
-    // Step 4, with --grace: the old credential expires after the grace, as the new one decides.
+    // Step 4, with --grace: the old credential expires after the grace, as the new one decides;
+    // never later than it would have anyway (a grace does not lengthen a credential's life).
     if let Some(grace) = args.grace {
         let expiry = values::after_now(grace).map_err(|e| Failure::usage(format!("--grace: {e}")))?;
+        let own = me.expires_at.as_deref().and_then(|t| values::time(t).ok());
+        if let (Some(own), Ok(grace_end)) = (own, values::time(&expiry))
+            && own <= grace_end
+        {
+            rotation.old_expires_at = me.expires_at.clone();
+            note(&format!(
+                "4/4 {} already expires at {} UTC, within the grace; left as it is",
+                old.api_key,
+                table::when(me.expires_at.as_deref())
+            ));
+            return emit(&rotation, &new_secret, format);
+        }
         let request = UpdateRequest { expires_at: Some(Some(expiry)), ..UpdateRequest::default() };
         match new_client.update(&old.api_key, &request) {
             Ok(record) => {
