@@ -18,6 +18,8 @@ struct Reply {
 }
 
 fn http() -> Http {
+    // Run alone, a test has no other client that would have installed it.
+    et_api::client::install_crypto_provider();
     Http::builder().timeout(Duration::from_secs(10)).build().unwrap()
 }
 

@@ -60,6 +60,13 @@ pub struct Client {
     credentials: Option<Credentials>,
 }
 
+/// Makes ring the process's TLS crypto provider: reqwest is built without one of its own choosing,
+/// so every reqwest client of the process (this one, or a test's own) needs it installed first.
+/// Installing it again is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Client {
     /// A client for the ledger at `base` (e.g. `http://127.0.0.1:8080`), with a per-request timeout.
     pub fn new(base: &str, timeout: Duration) -> Result<Self, ClientError> {
@@ -72,9 +79,7 @@ impl Client {
                 detail: "it must start with http:// or https://".into(),
             });
         }
-        // reqwest is built without a TLS crypto provider of its own choosing; use ring's. Installing
-        // it twice (a second client) is harmless, hence the ignored result.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto_provider();
         let http = Http::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
