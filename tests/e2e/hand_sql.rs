@@ -182,10 +182,12 @@ fn a_schema_1_database_is_migrated_and_its_credentials_still_work() {
     let key = instance_key_hex("fixture-v1");
     let env = [("LEDGERD_INSTANCE_ID", "fixture-v1"), ("LEDGERD_INSTANCE_KEY", key.as_str())];
     let before_rows = sqlite3_ok(&db, "SELECT * FROM api_credential ORDER BY rowid; SELECT * FROM account");
-    let before_audit = sqlite3_ok(&db, "SELECT * FROM credential_audit ORDER BY id");
+    // Schema 3 adds the column `changes`: the columns of schema 1 are compared.
+    let audit_sql = "SELECT id, at, api_key, action, actor, reason FROM credential_audit ORDER BY id";
+    let before_audit = sqlite3_ok(&db, audit_sql);
 
     let ledger = Ledger::start_with(options(&db, &env));
-    assert_eq!(sqlite3_ok(&db, "PRAGMA user_version").trim(), "2");
+    assert_eq!(sqlite3_ok(&db, "PRAGMA user_version").trim(), "3");
     let ops = fixture_pair("ak_d54d3d1a0943bce1b72a846e3071ed3952afa561");
     let billing = fixture_pair("ak_f3efb879d21be336049d8c60fe0d14bdf05a8f8f");
     let monitoring = fixture_pair("ak_94b3bd8fdf23655904324a904fef8dd335533340");
@@ -203,6 +205,19 @@ fn a_schema_1_database_is_migrated_and_its_credentials_still_work() {
         .map(|c| (c["label"].as_str(), c["active"].as_bool().unwrap()))
         .collect();
     assert_eq!(labels, [(Some("ops"), true), (Some("billing"), true), (Some("monitoring"), false), (None, true)]);
+    // Schema-1 credentials keep every scope, no expiry, any address, no limit (SPEC §6).
+    for c in listed["data"].as_array().unwrap() {
+        assert_eq!(
+            c["scopes"],
+            serde_json::json!(["accounts:read", "accounts:write", "credentials:read", "credentials:write"])
+        );
+        assert_eq!(
+            (&c["expires_at"], &c["allowed_ips"], &c["rate_limit"]),
+            (&serde_json::json!(null), &serde_json::json!([]), &serde_json::json!(null))
+        );
+    }
+    let who = call(&ledger, "GET", "/whoami", &auth(&billing), b"").json();
+    assert_eq!(who["scopes"].as_array().unwrap().len(), 4, "{who}");
     let r = call(&ledger, "GET", "/accounts", &auth(&ops), b"");
     assert_eq!(r.json()["data"][0]["name"], "acme", "{}", r.text());
     assert!(ledger.terminate().success());
@@ -214,7 +229,7 @@ fn a_schema_1_database_is_migrated_and_its_credentials_still_work() {
         text.lines().map(|l| l.split('|').take(8).collect::<Vec<_>>().join("|")).collect::<Vec<_>>().join("\n")
     };
     assert_eq!(strip(&after_rows), strip(&before_rows));
-    assert_eq!(sqlite3_ok(&db, "SELECT * FROM credential_audit ORDER BY id"), before_audit);
+    assert_eq!(sqlite3_ok(&db, audit_sql), before_audit);
 
     // Restarted on the migrated file: the same answers.
     let ledger = Ledger::start_with(options(&db, &env));
@@ -328,4 +343,46 @@ fn a_revocation_made_after_an_online_restore_is_still_seen() {
     let took = refused_soon(&ledger, &kept, "a shell revocation after an online restore");
     eprintln!("refused after {took:?}");
     assert_eq!(whoami(&ledger, &operator), 200);
+}
+
+/// Issue 8: a hand-made change of a credential's SPEC §6 fields in the sqlite3 shell is audited as
+/// `update` by `db`, and reaches a cached credential through the watcher (which evicts the key of
+/// every `update` row) well within the second: the next `/whoami` answers the new fields. The
+/// default cache TTL (300 s) rules out the cache simply expiring.
+#[test]
+fn a_hand_made_change_of_scopes_and_addresses_reaches_a_cached_credential() {
+    let (_dir, db) = db_dir();
+    let ledger = Ledger::start_with(options(&db, &[]));
+    let pair = ledger.register(Some("changed by hand"));
+    let who = call(&ledger, "GET", "/whoami", &auth(&pair), b"").json();
+    assert_eq!(who["scopes"].as_array().unwrap().len(), 4, "{who}");
+    assert_eq!((&who["allowed_ips"], &who["rate_limit"]), (&serde_json::json!([]), &serde_json::json!(null)));
+
+    sqlite3_ok(
+        &db,
+        &format!(
+            "UPDATE api_credential SET scopes = '[\"accounts:read\"]', allowed_ips = '[\"127.0.0.1\", \"10.0.0.0/8\"]', \
+             rate_limit = 1000, rate_limit_window_s = 60, expires_at = '2099-01-01T00:00:00Z' WHERE api_key = '{}'",
+            pair.0
+        ),
+    );
+    let seen = crate::common::time_until(std::time::Duration::from_secs(5), || {
+        call(&ledger, "GET", "/whoami", &auth(&pair), b"").json()["scopes"] == serde_json::json!(["accounts:read"])
+    })
+    .unwrap_or_else(|| panic!("the cached credential kept its old scopes:\n{}", ledger.logs()));
+    eprintln!("seen after {seen:?}");
+    let who = call(&ledger, "GET", "/whoami", &auth(&pair), b"").json();
+    assert_eq!(who["allowed_ips"], serde_json::json!(["127.0.0.1/32", "10.0.0.0/8"]));
+    assert_eq!(who["rate_limit"], serde_json::json!({"limit": 1000, "window_s": 60}));
+    assert_eq!(who["expires_at"], "2099-01-01T00:00:00.000Z");
+
+    // Audited as `update` by `db`, with what changed.
+    let row = sqlite3_ok(
+        &db,
+        &format!(
+            "SELECT action, actor, json_extract(changes, '$.scopes.to') FROM credential_audit WHERE api_key = '{}' ORDER BY id DESC LIMIT 1",
+            pair.0
+        ),
+    );
+    assert_eq!(row.trim(), "update|db|[\"accounts:read\"]");
 }

@@ -3,9 +3,12 @@
 //! enforce the revocation rules even for hand-made SQL. A PostgreSQL backend would implement the
 //! same trait.
 
+mod policy;
 mod sqlite;
 
-pub use et_api::{Account, CredentialRecord, StatusFilter};
+pub use et_api::{Account, AuditEvent, CredentialRecord, CredentialStatus, RateLimit, Scope, Scopes, StatusFilter};
+pub use ipnet::IpNet;
+pub use policy::{AllowedIps, LATEST_EXPIRY_MS, format_time_ms, parse_ip_net, parse_time_ms};
 pub use sqlite::{OpenMode, SCHEMA_VERSION, SqliteStore, USAGE_RESOLUTION_MS};
 
 use et_core::{ApiKey, SecretHash};
@@ -17,6 +20,15 @@ pub enum StoreError {
     Duplicate,
     #[error("no such credential, or it is already revoked")]
     NotFound,
+    /// Registering would make more credentials active than `max_active` allows.
+    #[error(
+        "the ledger already has {max} active credentials, the most it allows; revoke one first, or raise LEDGERD_MAX_ACTIVE_CREDENTIALS"
+    )]
+    LimitReached { max: u64 },
+    /// The database refused the values of a registration or change (one of its rules, a trigger):
+    /// the message says which rule. Nothing was changed.
+    #[error("the database refused the change: {0}")]
+    Refused(String),
     #[error("the cursor {0:?} is not the api_key of any credential")]
     UnknownCursor(String),
     #[error("the database file {path} does not exist; check the path (nothing was created)")]
@@ -45,40 +57,84 @@ pub enum StoreError {
 impl StoreError {
     /// Whether this is the database failing (as opposed to an answer about the data).
     pub fn is_fault(&self) -> bool {
-        !matches!(self, StoreError::Duplicate | StoreError::NotFound | StoreError::UnknownCursor(_))
+        !matches!(
+            self,
+            StoreError::Duplicate
+                | StoreError::NotFound
+                | StoreError::UnknownCursor(_)
+                | StoreError::LimitReached { .. }
+                | StoreError::Refused(_)
+        )
     }
 }
 
-/// A credential to register: its key, the hash of its secret, an optional label.
+/// A credential to register: its key, the hash of its secret, and its SPEC §6 fields.
 #[derive(Debug, Clone)]
 pub struct NewCredential {
     pub api_key: ApiKey,
     pub secret_hash: SecretHash,
     pub label: Option<String>,
+    /// Unix milliseconds; `None`: never expires. At most [`LATEST_EXPIRY_MS`].
+    pub expires_at: Option<i64>,
+    pub scopes: Scopes,
+    /// Empty: anywhere.
+    pub allowed_ips: Vec<IpNet>,
+    pub rate_limit: Option<RateLimit>,
+    /// The credential that registers it (authenticated registration), for the audit trail;
+    /// `None`: `api` (open registration).
+    pub registered_by: Option<String>,
 }
 
-/// What authentication needs to know of a credential.
-#[derive(Debug, Clone)]
+impl NewCredential {
+    /// A credential with the defaults of SPEC §6: every scope, no expiry, any address, no limit.
+    pub fn new(api_key: ApiKey, secret_hash: SecretHash, label: Option<String>) -> Self {
+        NewCredential {
+            api_key,
+            secret_hash,
+            label,
+            expires_at: None,
+            scopes: Scopes::ALL,
+            allowed_ips: Vec::new(),
+            rate_limit: None,
+            registered_by: None,
+        }
+    }
+}
+
+/// A change of a credential's SPEC §6 fields (`PATCH /credentials/{api_key}`): `None` leaves a
+/// field as it is; `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialUpdate {
+    pub label: Option<Option<String>>,
+    pub scopes: Option<Scopes>,
+    /// The whole list; empty: anywhere.
+    pub allowed_ips: Option<Vec<IpNet>>,
+    /// Unix milliseconds, at most [`LATEST_EXPIRY_MS`].
+    pub expires_at: Option<Option<i64>>,
+    pub rate_limit: Option<Option<RateLimit>>,
+}
+
+/// What authentication needs to know of a credential: all of it from the one point read.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthEntry {
     /// `None` when the stored hash is not 64 lowercase hex digits (it got past the schema, e.g.
     /// with its trigger dropped): no secret matches such a credential, not even an empty one.
     pub secret_hash: Option<SecretHash>,
+    /// Not revoked.
     pub active: bool,
     pub label: Option<String>,
     /// `last_used_at` as unix milliseconds, so a use within [`USAGE_RESOLUTION_MS`] of it need not
     /// be queued for writing at all.
     pub last_used_ms: Option<i64>,
-}
-
-/// One line of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEvent {
-    pub id: i64,
-    pub at: String,
-    pub api_key: String,
-    pub action: String,
-    pub actor: String,
-    pub reason: Option<String>,
+    /// `expires_at` as unix milliseconds (`None`: never); expired from that instant on
+    /// ([`et_api::is_expired`]). A stored value that is no time reads as long expired.
+    pub expires_ms: Option<i64>,
+    /// A stored value that is not a JSON array of scope names reads as no scope; unknown names in
+    /// it are ignored.
+    pub scopes: Scopes,
+    pub allowed_ips: AllowedIps,
+    /// A stored limit outside its ranges (its triggers dropped) reads as the strictest it could mean.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// What changed in the database since the last [`CredentialStore::poll_changes`].
@@ -153,16 +209,34 @@ pub enum Release {
 /// The operations ledgerd and `etctl db` need. Calls block; async callers run the slow ones on a
 /// blocking thread.
 pub trait CredentialStore: Send + Sync + 'static {
-    /// Stores a new credential; [`StoreError::Duplicate`] if the key was ever registered.
-    fn register(&self, credential: &NewCredential) -> Result<CredentialRecord, StoreError>;
+    /// Stores a new credential; [`StoreError::Duplicate`] if the key was ever registered. No limit
+    /// on active credentials applies.
+    fn register(&self, credential: &NewCredential) -> Result<CredentialRecord, StoreError> {
+        let mut answers = self.register_many(std::slice::from_ref(credential), None);
+        answers.pop().unwrap_or(Err(StoreError::NotFound))
+    }
 
     /// Stores several credentials in one transaction, so that one commit (one fsync under
     /// `synchronous = FULL`) makes them all durable: group commit. Each gets its own answer, in
-    /// order (a duplicate fails alone); when anything else fails, or the commit does, they all fail
-    /// and none is stored. The default registers them one by one.
-    fn register_many(&self, credentials: &[NewCredential]) -> Vec<Result<CredentialRecord, StoreError>> {
-        credentials.iter().map(|c| self.register(c)).collect()
-    }
+    /// order: a duplicate ([`StoreError::Duplicate`]), values the database refuses
+    /// ([`StoreError::Refused`]) and one that would make more than `max_active` credentials active
+    /// and unexpired ([`StoreError::LimitReached`], counted inside the transaction, so concurrent
+    /// registrations from any process cannot exceed it) fail alone; when anything else fails, or the
+    /// commit does, they all fail and none is stored.
+    fn register_many(
+        &self,
+        credentials: &[NewCredential],
+        max_active: Option<u64>,
+    ) -> Vec<Result<CredentialRecord, StoreError>>;
+
+    /// Changes a credential's SPEC §6 fields in one statement, audited as `update` by `actor` with
+    /// what changed (nothing is audited when nothing changed). [`StoreError::NotFound`] when the
+    /// key is unknown or revoked (a revoked credential never changes); [`StoreError::Refused`] for
+    /// values the database refuses.
+    fn update(&self, api_key: &str, update: &CredentialUpdate, actor: &str) -> Result<CredentialRecord, StoreError>;
+
+    /// How many credentials are active now: not revoked and not expired.
+    fn count_active(&self) -> Result<u64, StoreError>;
 
     /// The hash and state of one credential, for authentication.
     fn auth_entry(&self, api_key: &str) -> Result<Option<AuthEntry>, StoreError>;
@@ -178,7 +252,7 @@ pub trait CredentialStore: Send + Sync + 'static {
     fn get(&self, api_key: &str) -> Result<Option<CredentialRecord>, StoreError>;
 
     /// One page in registration order, after the credential whose key is `after`; and the cursor
-    /// of the next page, if there is one.
+    /// of the next page, if there is one. Expiry is judged against the current time.
     fn list(
         &self,
         status: StatusFilter,
@@ -220,8 +294,14 @@ pub trait CredentialStore: Send + Sync + 'static {
         api_keys.iter().map(|key| self.auth_entry(key)).collect()
     }
 
-    /// The audit trail, newest first, optionally for one key.
-    fn audit(&self, api_key: Option<&str>, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
+    /// One page of the audit trail, newest first, optionally for one key: the events with an id
+    /// below `after` (the previous page's cursor), and the cursor of the next page if there is one.
+    fn audit_page(
+        &self,
+        api_key: Option<&str>,
+        limit: u32,
+        after: Option<i64>,
+    ) -> Result<(Vec<AuditEvent>, Option<i64>), StoreError>;
 
     fn counts(&self) -> Result<Counts, StoreError>;
 

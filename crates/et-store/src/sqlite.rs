@@ -5,15 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
+use crate::policy::{self, AllowedIps, LATEST_EXPIRY_MS};
 use crate::{
-    AUDIT_PAGE, Account, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStore, NewCredential,
-    Release, Safeguards, StatusFilter, StoreError, WalStatus,
+    AUDIT_PAGE, Account, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStatus, CredentialStore,
+    CredentialUpdate, NewCredential, RateLimit, Release, Safeguards, StatusFilter, StoreError, WalStatus,
 };
-use et_api::{CredentialStatus, Scope};
 use et_core::SecretHash;
 
 /// The schema version this build writes and understands.
@@ -23,8 +23,11 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 const APPLICATION_ID: i64 = 0x4C44_4744;
 
 /// Migration `n` (1-based) brings the schema from version `n - 1` to `n`. Never edit a released one.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_initial.sql"), include_str!("../migrations/0002_refuse_bypasses.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_refuse_bypasses.sql"),
+    include_str!("../migrations/0003_lifetime_and_least_privilege.sql"),
+];
 
 /// How trigger `api_credential_key_is_new` (migration 2) begins its refusal: a duplicate
 /// registration, answered like the primary key's own conflict.
@@ -53,7 +56,45 @@ const SHORT_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 const REVOKE_SQL: &str =
     "UPDATE api_credential SET active = 0, revoked_by = ?2, revoke_reason = ?3 WHERE api_key = ?1 AND active = 1";
 
-const RECORD_COLUMNS: &str = "api_key, label, active, created_at, revoked_at, revoked_by, last_used_at";
+/// `expires_at` as unix milliseconds: NULL for never, and 0 (long expired) for a stored value that
+/// is no time (possible only with its trigger dropped), so it fails closed.
+macro_rules! expires_ms {
+    () => {
+        "CASE WHEN expires_at IS NULL THEN NULL
+              ELSE coalesce(CAST(round((julianday(expires_at) - 2440587.5) * 86400000.0) AS INTEGER), 0) END"
+    };
+}
+
+/// What [`record_at`] reads: expires_at in RFC 3339 UTC with milliseconds whatever form it was
+/// written in by hand (or as stored, when it is no time), then the same as milliseconds.
+const RECORD_COLUMNS: &str = concat!(
+    "api_key, label, active, created_at, revoked_at, revoked_by, last_used_at,
+     coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', expires_at), CAST(expires_at AS TEXT)), ",
+    expires_ms!(),
+    ", scopes, allowed_ips, rate_limit, rate_limit_window_s"
+);
+
+/// Usable now (not revoked, not expired at ?N): `{}` is replaced by the number of the parameter.
+const ACTIVE_AT: &str = concat!("active = 1 AND (expires_at IS NULL OR ", expires_ms!(), " > ?{})");
+
+/// The one statement that registers: through the API, `ledgerd --dev`, and the tests.
+const INSERT_SQL: &str = "INSERT INTO api_credential
+    (api_key, api_secret_hash, label, expires_at, scopes, allowed_ips, rate_limit, rate_limit_window_s, updated_by)
+    VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', ?4 / 1000.0, 'unixepoch'), ?5, ?6, ?7, ?8, ?9)";
+
+/// The one statement that changes a credential (PATCH): each field is set only when its flag is
+/// 1, and updated_by names the actor for the audit trigger, which clears it again.
+const UPDATE_SQL: &str = "UPDATE api_credential
+    SET label = CASE WHEN ?2 THEN ?3 ELSE label END,
+        scopes = CASE WHEN ?4 THEN ?5 ELSE scopes END,
+        allowed_ips = CASE WHEN ?6 THEN ?7 ELSE allowed_ips END,
+        expires_at = CASE WHEN ?8 THEN strftime('%Y-%m-%dT%H:%M:%fZ', ?9 / 1000.0, 'unixepoch') ELSE expires_at END,
+        rate_limit = CASE WHEN ?10 THEN ?11 ELSE rate_limit END,
+        rate_limit_window_s = CASE WHEN ?10 THEN ?12 ELSE rate_limit_window_s END,
+        updated_by = ?13
+    WHERE api_key = ?1 AND active = 1";
+
+const AUDIT_COLUMNS: &str = "id, at, api_key, action, actor, reason, changes";
 
 /// Whether opening may create the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,27 +233,50 @@ fn copy_error(error: &rusqlite::Error) -> StoreError {
     }
 }
 
-fn record(row: &Row<'_>) -> rusqlite::Result<CredentialRecord> {
-    let active = row.get::<_, i64>(2)? == 1;
-    // Schema 2 has no expiry, scopes, addresses or limits: every credential holds every scope,
-    // from anywhere, without limit, and is usable until revoked.
-    Ok(CredentialRecord {
-        api_key: row.get(0)?,
-        label: row.get(1)?,
-        active,
-        created_at: row.get(3)?,
-        revoked_at: row.get(4)?,
-        revoked_by: row.get(5)?,
-        last_used_at: row.get(6)?,
-        status: if active { CredentialStatus::Active } else { CredentialStatus::Revoked },
-        expires_at: None,
-        scopes: Scope::all(),
-        allowed_ips: Vec::new(),
-        rate_limit: None,
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A column as text if it is text: a value of another type (possible only with a trigger dropped)
+/// reads as none, and then as the least it could grant.
+fn text_of<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    Ok(match row.get_ref(i)? {
+        rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
     })
 }
 
+fn int_of(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<i64>> {
+    Ok(match row.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => None,
+        value => value.as_i64().ok().or(Some(0)),
+    })
+}
+
+/// Maps a row of [`RECORD_COLUMNS`] to a record, its status judged at `now` (unix ms).
+fn record_at(now: i64) -> impl Fn(&Row<'_>) -> rusqlite::Result<CredentialRecord> {
+    move |row| {
+        let active = row.get::<_, i64>(2)? == 1;
+        let expires_ms: Option<i64> = row.get(8)?;
+        Ok(CredentialRecord {
+            api_key: row.get(0)?,
+            label: row.get(1)?,
+            active,
+            created_at: row.get(3)?,
+            revoked_at: row.get(4)?,
+            revoked_by: row.get(5)?,
+            last_used_at: row.get(6)?,
+            status: CredentialStatus::of(active, expires_ms, now),
+            expires_at: row.get(7)?,
+            scopes: policy::scopes_from_stored(text_of(row, 9)?).to_vec(),
+            allowed_ips: policy::ips_for_record(text_of(row, 10)?),
+            rate_limit: policy::rate_limit_from_stored(int_of(row, 11)?, int_of(row, 12)?),
+        })
+    }
+}
+
 fn audit_event(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let changes: Option<String> = row.get(6)?;
     Ok(AuditEvent {
         id: row.get(0)?,
         at: row.get(1)?,
@@ -220,7 +284,52 @@ fn audit_event(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
         action: row.get(3)?,
         actor: row.get(4)?,
         reason: row.get(5)?,
+        // Written by the audit trigger as JSON; a hand-made note that is not is shown as text.
+        changes: changes.map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))),
     })
+}
+
+/// The values a registration or change may not have, refused before the database is asked (its
+/// triggers would refuse them too, as a failure of the database).
+fn check_expiry(expires_ms: Option<i64>) -> Result<(), StoreError> {
+    match expires_ms {
+        Some(ms) if !(0..=LATEST_EXPIRY_MS).contains(&ms) => {
+            Err(StoreError::Refused("expires_at must be between 1970 and the end of year 9999".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_rate_limit(rate_limit: Option<RateLimit>) -> Result<(), StoreError> {
+    rate_limit.map_or(Ok(()), |rl| rl.check().map_err(StoreError::Refused))
+}
+
+fn check_new(credential: &NewCredential) -> Result<(), StoreError> {
+    check_expiry(credential.expires_at)?;
+    check_rate_limit(credential.rate_limit)
+}
+
+/// Inserts one credential with [`INSERT_SQL`] `RETURNING` its record.
+fn insert_credential(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    credential: &NewCredential,
+    now: i64,
+) -> rusqlite::Result<CredentialRecord> {
+    insert_returning(
+        stmt,
+        params![
+            credential.api_key.as_str(),
+            credential.secret_hash.to_hex(),
+            credential.label,
+            credential.expires_at,
+            policy::scopes_json(credential.scopes),
+            policy::ips_json(&credential.allowed_ips),
+            credential.rate_limit.map(|r| r.limit),
+            credential.rate_limit.map(|r| r.window_s),
+            credential.registered_by,
+        ],
+        record_at(now),
+    )
 }
 
 fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
@@ -228,14 +337,16 @@ fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
 }
 
 /// One page in rowid (registration) order: the rows after the one whose key is `after` (found
-/// with `cursor_sql`), at most `limit` of them by `page_sql` (which takes the rowid and a limit),
-/// and the key of the last row when more follow.
+/// with `cursor_sql`), at most `limit` of them by `page_sql` (which takes the rowid and a limit,
+/// and `now` as ?3 when given), and the key of the last row when more follow.
+#[allow(clippy::too_many_arguments)]
 fn keyset_page<T>(
     conn: &Connection,
     cursor_sql: &str,
     page_sql: &str,
     limit: u32,
     after: Option<&str>,
+    now: Option<i64>,
     row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
     key_of: impl Fn(&T) -> String,
 ) -> Result<(Vec<T>, Option<String>), StoreError> {
@@ -249,11 +360,11 @@ fn keyset_page<T>(
     };
     let mut stmt = conn.prepare_cached(page_sql).map_err(map_err)?;
     // One row more than asked says whether another page follows.
-    let mut rows: Vec<T> = stmt
-        .query_map(params![after_rowid, i64::from(limit) + 1], row)
-        .map_err(map_err)?
-        .collect::<Result<_, _>>()
-        .map_err(map_err)?;
+    let rows = match now {
+        Some(now) => stmt.query_map(params![after_rowid, i64::from(limit) + 1, now], row),
+        None => stmt.query_map(params![after_rowid, i64::from(limit) + 1], row),
+    };
+    let mut rows: Vec<T> = rows.map_err(map_err)?.collect::<Result<_, _>>().map_err(map_err)?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(key_of)
@@ -514,11 +625,13 @@ impl SqliteStore {
 
     fn auth_entry_with(conn: &Connection, api_key: &str) -> Result<Option<AuthEntry>, StoreError> {
         let mut stmt = conn
-            .prepare_cached(
+            .prepare_cached(concat!(
                 "SELECT api_secret_hash, active, label,
-                        CAST(round((julianday(last_used_at) - 2440587.5) * 86400000.0) AS INTEGER)
-                   FROM api_credential WHERE api_key = ?1",
-            )
+                            CAST(round((julianday(last_used_at) - 2440587.5) * 86400000.0) AS INTEGER), ",
+                expires_ms!(),
+                ", scopes, allowed_ips, rate_limit, rate_limit_window_s
+                       FROM api_credential WHERE api_key = ?1"
+            ))
             .map_err(map_err)?;
         let row = stmt
             .query_row([api_key], |r| {
@@ -527,6 +640,10 @@ impl SqliteStore {
                     active: r.get::<_, i64>(1)? == 1,
                     label: r.get(2)?,
                     last_used_ms: r.get(3)?,
+                    expires_ms: r.get(4)?,
+                    scopes: policy::scopes_from_stored(text_of(r, 5)?),
+                    allowed_ips: AllowedIps::from_stored(text_of(r, 6)?),
+                    rate_limit: policy::rate_limit_from_stored(int_of(r, 7)?, int_of(r, 8)?),
                 })
             })
             .optional()
@@ -538,32 +655,35 @@ impl SqliteStore {
         let mut stmt = conn
             .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM api_credential WHERE api_key = ?1"))
             .map_err(map_err)?;
-        stmt.query_row([api_key], record).optional().map_err(map_err)
+        stmt.query_row([api_key], record_at(now_ms())).optional().map_err(map_err)
+    }
+
+    /// Active credentials (not revoked, not expired at `now`), counted on `conn`.
+    fn count_active_with(conn: &Connection, now: i64) -> rusqlite::Result<u64> {
+        conn.prepare_cached(&format!("SELECT count(*) FROM api_credential WHERE {}", ACTIVE_AT.replace("{}", "1")))
+            .and_then(|mut s| s.query_row([now], |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
     }
 }
 
 impl CredentialStore for SqliteStore {
     fn register(&self, credential: &NewCredential) -> Result<CredentialRecord, StoreError> {
+        check_new(credential)?;
         let conn = lock(&self.writer);
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "INSERT INTO api_credential (api_key, api_secret_hash, label) VALUES (?1, ?2, ?3) RETURNING {RECORD_COLUMNS}"
-            ))
-            .map_err(map_err)?;
-        let result = insert_returning(
-            &mut stmt,
-            params![credential.api_key.as_str(), credential.secret_hash.to_hex(), credential.label],
-            record,
-        );
-        match result {
+        let mut stmt = conn.prepare_cached(&format!("{INSERT_SQL} RETURNING {RECORD_COLUMNS}")).map_err(map_err)?;
+        match insert_credential(&mut stmt, credential, now_ms()) {
             Ok(rec) => Ok(rec),
             Err(e) if is_duplicate_key(&e) => Err(StoreError::Duplicate),
             Err(e) => Err(map_err(e)),
         }
     }
 
-    fn register_many(&self, credentials: &[NewCredential]) -> Vec<Result<CredentialRecord, StoreError>> {
-        if credentials.len() <= 1 {
+    fn register_many(
+        &self,
+        credentials: &[NewCredential],
+        max_active: Option<u64>,
+    ) -> Vec<Result<CredentialRecord, StoreError>> {
+        if credentials.len() <= 1 && max_active.is_none() {
             return credentials.iter().map(|c| self.register(c)).collect();
         }
         let mut conn = lock(&self.writer);
@@ -572,22 +692,38 @@ impl CredentialStore for SqliteStore {
             Ok(tx) => tx,
             Err(e) => return all_fail(&e),
         };
+        let now = now_ms();
+        // Counted under the write lock (IMMEDIATE), so no other writer, in this process or another,
+        // can register between the count and the commit.
+        let mut active = match max_active {
+            Some(_) => match Self::count_active_with(&tx, now) {
+                Ok(n) => n,
+                Err(e) => return all_fail(&e),
+            },
+            None => 0,
+        };
         let mut results = Vec::with_capacity(credentials.len());
         {
-            let mut stmt = match tx.prepare_cached(&format!(
-                "INSERT INTO api_credential (api_key, api_secret_hash, label) VALUES (?1, ?2, ?3) RETURNING {RECORD_COLUMNS}"
-            )) {
+            let mut stmt = match tx.prepare_cached(&format!("{INSERT_SQL} RETURNING {RECORD_COLUMNS}")) {
                 Ok(stmt) => stmt,
                 Err(e) => return all_fail(&e),
             };
             for credential in credentials {
-                let inserted = insert_returning(
-                    &mut stmt,
-                    params![credential.api_key.as_str(), credential.secret_hash.to_hex(), credential.label],
-                    record,
-                );
-                match inserted {
-                    Ok(rec) => results.push(Ok(rec)),
+                if let Err(refused) = check_new(credential) {
+                    results.push(Err(refused));
+                    continue;
+                }
+                if let Some(max) = max_active.filter(|max| active >= *max) {
+                    results.push(Err(StoreError::LimitReached { max }));
+                    continue;
+                }
+                match insert_credential(&mut stmt, credential, now) {
+                    Ok(rec) => {
+                        if rec.status == CredentialStatus::Active {
+                            active += 1;
+                        }
+                        results.push(Ok(rec));
+                    }
                     // A constraint failure undoes only its own statement; the transaction goes on.
                     Err(e) if is_duplicate_key(&e) => results.push(Err(StoreError::Duplicate)),
                     // Anything else may have rolled the whole transaction back: fail them all
@@ -601,6 +737,48 @@ impl CredentialStore for SqliteStore {
             Ok(()) => results,
             Err(e) => all_fail(&e),
         }
+    }
+
+    fn update(&self, api_key: &str, update: &CredentialUpdate, actor: &str) -> Result<CredentialRecord, StoreError> {
+        if let Some(expires) = update.expires_at {
+            check_expiry(expires)?;
+        }
+        if let Some(rate_limit) = update.rate_limit {
+            check_rate_limit(rate_limit)?;
+        }
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
+        let rate_limit = update.rate_limit.flatten();
+        let changed = tx
+            .prepare_cached(UPDATE_SQL)
+            .and_then(|mut s| {
+                s.execute(params![
+                    api_key,
+                    update.label.is_some(),
+                    update.label.as_ref().and_then(|l| l.as_deref()),
+                    update.scopes.is_some(),
+                    update.scopes.map(policy::scopes_json),
+                    update.allowed_ips.is_some(),
+                    update.allowed_ips.as_deref().map(policy::ips_json),
+                    update.expires_at.is_some(),
+                    update.expires_at.flatten(),
+                    update.rate_limit.is_some(),
+                    rate_limit.map(|r| r.limit),
+                    rate_limit.map(|r| r.window_s),
+                    actor,
+                ])
+            })
+            .map_err(map_err)?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let rec = Self::get_with(&tx, api_key)?.ok_or(StoreError::NotFound)?;
+        tx.commit().map_err(map_err)?;
+        Ok(rec)
+    }
+
+    fn count_active(&self) -> Result<u64, StoreError> {
+        Self::count_active_with(&self.reader(), now_ms()).map_err(map_err)
     }
 
     fn auth_entry(&self, api_key: &str) -> Result<Option<AuthEntry>, StoreError> {
@@ -626,12 +804,16 @@ impl CredentialStore for SqliteStore {
         limit: u32,
         after: Option<&str>,
     ) -> Result<(Vec<CredentialRecord>, Option<String>), StoreError> {
-        let filter = match status {
-            StatusFilter::Active => "active = 1 AND",
-            // No credential of schema 2 expires.
-            StatusFilter::Expired => "0 AND",
-            StatusFilter::Revoked => "active = 0 AND",
-            StatusFilter::All => "",
+        let now = now_ms();
+        // Expiry is judged against one `now`, passed as ?3, for the filter and the status alike.
+        let (filter, now_param) = match status {
+            StatusFilter::Active => (format!("{} AND", ACTIVE_AT.replace("{}", "3")), Some(now)),
+            StatusFilter::Expired => (
+                concat!("active = 1 AND expires_at IS NOT NULL AND ", expires_ms!(), " <= ?3 AND").to_owned(),
+                Some(now),
+            ),
+            StatusFilter::Revoked => ("active = 0 AND".to_owned(), None),
+            StatusFilter::All => (String::new(), None),
         };
         keyset_page(
             &self.reader(),
@@ -639,7 +821,8 @@ impl CredentialStore for SqliteStore {
             &format!("SELECT {RECORD_COLUMNS} FROM api_credential WHERE {filter} rowid > ?1 ORDER BY rowid LIMIT ?2"),
             limit,
             after,
-            record,
+            now_param,
+            record_at(now),
             |r| r.api_key.clone(),
         )
     }
@@ -707,9 +890,7 @@ impl CredentialStore for SqliteStore {
         // One row more than a page says whether another page follows.
         let mut events: Vec<AuditEvent> = w
             .conn
-            .prepare_cached(
-                "SELECT id, at, api_key, action, actor, reason FROM credential_audit WHERE id > ?1 ORDER BY id LIMIT ?2",
-            )
+            .prepare_cached(&format!("SELECT {AUDIT_COLUMNS} FROM credential_audit WHERE id > ?1 ORDER BY id LIMIT ?2"))
             .and_then(|mut s| s.query_map(params![w.last_audit_id, AUDIT_PAGE as i64 + 1], audit_event)?.collect())
             .map_err(map_err)?;
         let more = events.len() > AUDIT_PAGE;
@@ -773,18 +954,37 @@ impl CredentialStore for SqliteStore {
         ended.map(|()| entries)
     }
 
-    fn audit(&self, api_key: Option<&str>, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+    fn audit_page(
+        &self,
+        api_key: Option<&str>,
+        limit: u32,
+        after: Option<i64>,
+    ) -> Result<(Vec<AuditEvent>, Option<i64>), StoreError> {
         let conn = self.reader();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, at, api_key, action, actor, reason FROM credential_audit
-                  WHERE ?1 IS NULL OR api_key = ?1 ORDER BY id DESC LIMIT ?2",
-            )
-            .map_err(map_err)?;
-        stmt.query_map(params![api_key, limit], audit_event)
-            .map_err(map_err)?
-            .collect::<Result<_, _>>()
-            .map_err(map_err)
+        let before = after.unwrap_or(i64::MAX);
+        // One row more than asked says whether another page follows. Two statements rather than
+        // `?1 IS NULL OR api_key = ?1`, so one key's page walks its index, newest first.
+        let page = i64::from(limit) + 1;
+        let rows = match api_key {
+            Some(key) => conn
+                .prepare_cached(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM credential_audit WHERE api_key = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+                ))
+                .and_then(|mut s| s.query_map(params![key, before, page], audit_event)?.collect()),
+            None => conn
+                .prepare_cached(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM credential_audit WHERE id < ?1 ORDER BY id DESC LIMIT ?2"
+                ))
+                .and_then(|mut s| s.query_map(params![before, page], audit_event)?.collect()),
+        };
+        let mut events: Vec<AuditEvent> = rows.map_err(map_err)?;
+        let next = if events.len() > limit as usize {
+            events.truncate(limit as usize);
+            events.last().map(|e| e.id)
+        } else {
+            None
+        };
+        Ok((events, next))
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {
@@ -886,6 +1086,7 @@ impl CredentialStore for SqliteStore {
             "SELECT id, name, created_at FROM account WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
             limit,
             after,
+            None,
             account,
             |a| a.id.clone(),
         )

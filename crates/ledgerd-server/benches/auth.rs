@@ -34,7 +34,7 @@ fn fixture() -> Fixture {
     let instance_key = MasterKey::from_hex(MASTER).unwrap().instance_key(&instance);
     let key = ApiKey::generate();
     let secret = instance_key.secret_for(&key);
-    store.register(&NewCredential { api_key: key.clone(), secret_hash: secret.hash(), label: None }).unwrap();
+    store.register(&NewCredential::new(key.clone(), secret.hash(), None)).unwrap();
     let state = Shared::new(Settings::new(db, instance, instance_key), Arc::new(store));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let fixture = Fixture {

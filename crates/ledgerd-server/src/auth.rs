@@ -15,6 +15,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use et_api::{HEADER_API_KEY, HEADER_API_SECRET};
 use et_core::{ApiKey, SecretHash};
+use et_store::{AllowedIps, Scopes};
 
 use crate::cache::{AuthCache, CachedEntry};
 use crate::client::ClientAddr;
@@ -35,6 +36,23 @@ impl Caller {
 
     pub fn label(&self) -> Option<&str> {
         self.0.label.as_deref()
+    }
+
+    pub fn scopes(&self) -> Scopes {
+        self.0.scopes
+    }
+
+    /// `expires_at` in unix milliseconds; `None`: never.
+    pub fn expires_ms(&self) -> Option<i64> {
+        self.0.expires_ms
+    }
+
+    pub fn allowed_ips(&self) -> &AllowedIps {
+        &self.0.allowed_ips
+    }
+
+    pub fn rate_limit(&self) -> Option<et_api::RateLimit> {
+        self.0.rate_limit
     }
 }
 
@@ -141,6 +159,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),
             written_ms: AtomicI64::new(found.last_used_ms.unwrap_or(i64::MIN)),
+            expires_ms: found.expires_ms,
+            scopes: found.scopes,
+            allowed_ips: found.allowed_ips,
+            rate_limit: found.rate_limit,
         },
         None => CachedEntry {
             api_key: key.into(),
@@ -150,6 +172,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),
             written_ms: AtomicI64::new(i64::MIN),
+            expires_ms: None,
+            scopes: Scopes::NONE,
+            allowed_ips: AllowedIps::ANYWHERE,
+            rate_limit: None,
         },
     });
     // Revoked entries are cached too (revocation is permanent), so a forgotten service still calling

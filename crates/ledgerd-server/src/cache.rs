@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use et_core::SecretHash;
-use et_store::{AuthEntry, USAGE_RESOLUTION_MS};
+use et_store::{AllowedIps, AuthEntry, RateLimit, Scopes, USAGE_RESOLUTION_MS};
 
 /// Most credentials kept in the cache; beyond it the least useful are evicted (they are only
 /// re-read from the database, never refused). moka admits a new key only when it is used more
@@ -32,6 +32,12 @@ pub struct CachedEntry {
     /// Unix milliseconds of the `last_used_at` the database holds (as far as this entry knows): a
     /// use within [`USAGE_RESOLUTION_MS`] of it is not queued, since the store would not write it.
     pub(crate) written_ms: AtomicI64,
+    /// The SPEC §6 fields as the row had them: `expires_at` in unix ms, the scopes, where from,
+    /// and the rate limit. Shown by `/whoami`.
+    pub(crate) expires_ms: Option<i64>,
+    pub(crate) scopes: Scopes,
+    pub(crate) allowed_ips: AllowedIps,
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for CachedEntry {
@@ -130,8 +136,8 @@ impl AuthCache {
     }
 
     /// Whether `entry` is still what a miss would cache for `row` (the credential's row now, `None`
-    /// when there is none): same hash, state and label; an unknown-key placeholder only while the
-    /// key is still unknown.
+    /// when there is none): same hash, state, label, expiry, scopes, addresses and limit; an
+    /// unknown-key placeholder only while the key is still unknown.
     pub fn still_matches(&self, entry: &CachedEntry, row: Option<&AuthEntry>) -> bool {
         match row {
             None => entry.secret_hash == self.dummy_hash && !entry.active && entry.label.is_none(),
@@ -139,6 +145,10 @@ impl AuthCache {
                 entry.secret_hash == row.secret_hash.unwrap_or(self.dummy_hash)
                     && entry.active == row.active
                     && entry.label.as_deref() == row.label.as_deref()
+                    && entry.expires_ms == row.expires_ms
+                    && entry.scopes == row.scopes
+                    && entry.allowed_ips == row.allowed_ips
+                    && entry.rate_limit == row.rate_limit
             }
         }
     }
@@ -195,6 +205,10 @@ mod tests {
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),
             written_ms: AtomicI64::new(i64::MIN),
+            expires_ms: None,
+            scopes: Scopes::ALL,
+            allowed_ips: AllowedIps::ANYWHERE,
+            rate_limit: None,
         })
     }
 
@@ -206,6 +220,10 @@ mod tests {
             active,
             label: label.map(str::to_owned),
             last_used_ms: None,
+            expires_ms: None,
+            scopes: Scopes::ALL,
+            allowed_ips: AllowedIps::ANYWHERE,
+            rate_limit: None,
         };
         let real = entry("k");
         let s = Some(SecretHash::of("s"));
@@ -213,6 +231,15 @@ mod tests {
         assert!(!cache.still_matches(&real, Some(&row(s, false, None))), "revoked without an audit row");
         assert!(!cache.still_matches(&real, Some(&row(Some(SecretHash::of("t")), true, None))), "another hash");
         assert!(!cache.still_matches(&real, Some(&row(s, true, Some("l")))), "another label");
+        let changed = [
+            AuthEntry { expires_ms: Some(1), ..row(s, true, None) },
+            AuthEntry { scopes: Scopes::NONE, ..row(s, true, None) },
+            AuthEntry { allowed_ips: AllowedIps::new(vec!["10.0.0.0/8".parse().unwrap()]), ..row(s, true, None) },
+            AuthEntry { rate_limit: Some(RateLimit { limit: 1, window_s: 1 }), ..row(s, true, None) },
+        ];
+        for other in &changed {
+            assert!(!cache.still_matches(&real, Some(other)), "changed without an audit row: {other:?}");
+        }
         assert!(!cache.still_matches(&real, None), "the row is gone");
         assert!(!cache.still_matches(&real, Some(&row(None, true, None))), "a malformed hash");
         let unknown = CachedEntry {
@@ -223,6 +250,10 @@ mod tests {
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),
             written_ms: AtomicI64::new(i64::MIN),
+            expires_ms: None,
+            scopes: Scopes::NONE,
+            allowed_ips: AllowedIps::ANYWHERE,
+            rate_limit: None,
         };
         assert!(cache.still_matches(&unknown, None));
         assert!(!cache.still_matches(&unknown, Some(&row(s, true, None))), "registered without an audit row");
@@ -250,6 +281,10 @@ mod tests {
             last_used_ms: AtomicI64::new(0),
             queued: AtomicBool::new(false),
             written_ms: AtomicI64::new(i64::MIN),
+            expires_ms: None,
+            scopes: Scopes::NONE,
+            allowed_ips: AllowedIps::ANYWHERE,
+            rate_limit: None,
         });
         let epoch = cache.epoch.load(Ordering::SeqCst);
         cache.insert_if_current(placeholder, epoch);

@@ -72,11 +72,7 @@ pub fn prepare(dir: &Path) -> Result<DevLedger, String> {
     let api_key = ApiKey::generate();
     let api_secret = instance_key.secret_for(&api_key);
     store
-        .register(&NewCredential {
-            api_key: api_key.clone(),
-            secret_hash: api_secret.hash(),
-            label: Some("dev".into()),
-        })
+        .register(&NewCredential::new(api_key.clone(), api_secret.hash(), Some("dev".into())))
         .map_err(|e| format!("cannot register the dev credential: {e}"))?;
     drop(store);
 

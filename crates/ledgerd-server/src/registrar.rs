@@ -92,7 +92,7 @@ fn run(store: &StoreSlot, queue: &Receiver<Job>) {
         let credentials: Vec<NewCredential> = batch.iter().map(|job| job.credential.clone()).collect();
         // A panic fails this batch (its senders are dropped: 500s), not every later registration.
         let store: Arc<dyn CredentialStore> = store.get();
-        let answers = catch_unwind(AssertUnwindSafe(|| store.register_many(&credentials)));
+        let answers = catch_unwind(AssertUnwindSafe(|| store.register_many(&credentials, None)));
         let Ok(mut answers) = answers else {
             tracing::error!("the registration writer panicked; {} registrations failed", batch.len());
             continue;

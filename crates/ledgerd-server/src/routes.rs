@@ -77,11 +77,10 @@ pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Json<WhoAm
         label: caller.label().map(str::to_owned),
         instance: Some(state.settings.instance_id.to_string()),
         version: Some(crate::config::VERSION.to_owned()),
-        // Schema 2 credentials hold every scope, from anywhere, without limit or expiry.
-        scopes: et_api::Scope::all(),
-        expires_at: None,
-        allowed_ips: Vec::new(),
-        rate_limit: None,
+        scopes: caller.scopes().to_vec(),
+        expires_at: caller.expires_ms().map(et_store::format_time_ms),
+        allowed_ips: caller.allowed_ips().nets().iter().map(ToString::to_string).collect(),
+        rate_limit: caller.rate_limit(),
     })
 }
 
@@ -118,7 +117,7 @@ async fn register_pair(
         ));
     }
 
-    let credential = NewCredential { api_key: api_key.clone(), secret_hash: api_secret.hash(), label };
+    let credential = NewCredential::new(api_key.clone(), api_secret.hash(), label);
     match state.registrar.register(credential).await? {
         Ok(record) => {
             // A request that came before the registration may have cached the key as unknown.

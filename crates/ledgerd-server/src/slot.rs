@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use et_store::{
-    Account, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStore, NewCredential, StatusFilter,
-    StoreError,
+    Account, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStore, CredentialUpdate,
+    NewCredential, StatusFilter, StoreError,
 };
 
 /// A swappable `Arc<dyn CredentialStore>`. Cache hits never read it; everything else takes a
@@ -54,6 +54,19 @@ impl CredentialStore for Detached {
     fn register(&self, _: &NewCredential) -> Result<CredentialRecord, StoreError> {
         self.err()
     }
+    fn register_many(
+        &self,
+        credentials: &[NewCredential],
+        _: Option<u64>,
+    ) -> Vec<Result<CredentialRecord, StoreError>> {
+        credentials.iter().map(|_| self.err()).collect()
+    }
+    fn update(&self, _: &str, _: &CredentialUpdate, _: &str) -> Result<CredentialRecord, StoreError> {
+        self.err()
+    }
+    fn count_active(&self) -> Result<u64, StoreError> {
+        self.err()
+    }
     fn auth_entry(&self, _: &str) -> Result<Option<AuthEntry>, StoreError> {
         self.err()
     }
@@ -77,7 +90,12 @@ impl CredentialStore for Detached {
     fn poll_changes(&self) -> Result<Changes, StoreError> {
         self.err()
     }
-    fn audit(&self, _: Option<&str>, _: u32) -> Result<Vec<AuditEvent>, StoreError> {
+    fn audit_page(
+        &self,
+        _: Option<&str>,
+        _: u32,
+        _: Option<i64>,
+    ) -> Result<(Vec<AuditEvent>, Option<i64>), StoreError> {
         self.err()
     }
     fn counts(&self) -> Result<Counts, StoreError> {
