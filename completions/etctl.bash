@@ -70,6 +70,9 @@ _etctl() {
             etctl,whoami)
                 cmd="etctl__subcmd__whoami"
                 ;;
+            etctl__subcmd__db,audit)
+                cmd="etctl__subcmd__db__subcmd__audit"
+                ;;
             etctl__subcmd__db,help)
                 cmd="etctl__subcmd__db__subcmd__help"
                 ;;
@@ -78,6 +81,9 @@ _etctl() {
                 ;;
             etctl__subcmd__db,revoke)
                 cmd="etctl__subcmd__db__subcmd__revoke"
+                ;;
+            etctl__subcmd__db__subcmd__help,audit)
+                cmd="etctl__subcmd__db__subcmd__help__subcmd__audit"
                 ;;
             etctl__subcmd__db__subcmd__help,help)
                 cmd="etctl__subcmd__db__subcmd__help__subcmd__help"
@@ -141,6 +147,9 @@ _etctl() {
                 ;;
             etctl__subcmd__help,whoami)
                 cmd="etctl__subcmd__help__subcmd__whoami"
+                ;;
+            etctl__subcmd__help__subcmd__db,audit)
+                cmd="etctl__subcmd__help__subcmd__db__subcmd__audit"
                 ;;
             etctl__subcmd__help__subcmd__db,list)
                 cmd="etctl__subcmd__help__subcmd__db__subcmd__list"
@@ -264,7 +273,7 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__db)
-            opts="-h -V --help --version list revoke help"
+            opts="-h -V --help --version list revoke audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,9 +286,45 @@ _etctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        etctl__subcmd__db__subcmd__help)
-            opts="list revoke help"
+        etctl__subcmd__db__subcmd__audit)
+            opts="-h -V --db --limit --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__db__subcmd__help)
+            opts="list revoke audit help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__db__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -454,8 +499,22 @@ _etctl() {
             return 0
             ;;
         etctl__subcmd__help__subcmd__db)
-            opts="list revoke"
+            opts="list revoke audit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etctl__subcmd__help__subcmd__db__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

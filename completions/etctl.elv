@@ -265,6 +265,7 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --version 'Print version'
             cand list 'List credentials straight from the database'
             cand revoke 'Revoke a credential straight in the database (audited as `db`, with who and why)'
+            cand audit 'Show the audit trail straight from the database, newest first: every registration, change and revocation, with who made it (an ak_ key, `api`, or `db` for SQL by hand)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'etctl;db;list'= {
@@ -290,14 +291,26 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'etctl;db;audit'= {
+            cand --db 'The ledger''s SQLite file; it must exist (nothing is ever created)'
+            cand --limit 'Only the newest N events [default: all of them]'
+            cand --json 'A JSON array of audit events ({id, at, api_key, action, actor, reason, changes})'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'etctl;db;help'= {
             cand list 'List credentials straight from the database'
             cand revoke 'Revoke a credential straight in the database (audited as `db`, with who and why)'
+            cand audit 'Show the audit trail straight from the database, newest first: every registration, change and revocation, with who made it (an ak_ key, `api`, or `db` for SQL by hand)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'etctl;db;help;list'= {
         }
         &'etctl;db;help;revoke'= {
+        }
+        &'etctl;db;help;audit'= {
         }
         &'etctl;db;help;help'= {
         }
@@ -369,10 +382,13 @@ set edit:completion:arg-completer[etctl] = {|@words|
         &'etctl;help;db'= {
             cand list 'List credentials straight from the database'
             cand revoke 'Revoke a credential straight in the database (audited as `db`, with who and why)'
+            cand audit 'Show the audit trail straight from the database, newest first: every registration, change and revocation, with who made it (an ak_ key, `api`, or `db` for SQL by hand)'
         }
         &'etctl;help;db;list'= {
         }
         &'etctl;help;db;revoke'= {
+        }
+        &'etctl;help;db;audit'= {
         }
         &'etctl;help;completions'= {
         }

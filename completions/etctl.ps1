@@ -294,6 +294,7 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List credentials straight from the database')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a credential straight in the database (audited as `db`, with who and why)')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the audit trail straight from the database, newest first: every registration, change and revocation, with who made it (an ak_ key, `api`, or `db` for SQL by hand)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -322,9 +323,20 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'etctl;db;audit' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The ledger''s SQLite file; it must exist (nothing is ever created)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only the newest N events [default: all of them]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array of audit events ({id, at, api_key, action, actor, reason, changes})')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'etctl;db;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List credentials straight from the database')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a credential straight in the database (audited as `db`, with who and why)')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the audit trail straight from the database, newest first: every registration, change and revocation, with who made it (an ak_ key, `api`, or `db` for SQL by hand)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -332,6 +344,9 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             break
         }
         'etctl;db;help;revoke' {
+            break
+        }
+        'etctl;db;help;audit' {
             break
         }
         'etctl;db;help;help' {
@@ -425,12 +440,16 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
         'etctl;help;db' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List credentials straight from the database')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a credential straight in the database (audited as `db`, with who and why)')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the audit trail straight from the database, newest first: every registration, change and revocation, with who made it (an ak_ key, `api`, or `db` for SQL by hand)')
             break
         }
         'etctl;help;db;list' {
             break
         }
         'etctl;help;db;revoke' {
+            break
+        }
+        'etctl;help;db;audit' {
             break
         }
         'etctl;help;completions' {

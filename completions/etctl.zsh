@@ -401,6 +401,18 @@ _arguments "${_arguments_options[@]}" : \
 ':api_key -- The ak_ key to revoke; revocation is permanent:_default' \
 && ret=0
 ;;
+(audit)
+_arguments "${_arguments_options[@]}" : \
+'--db=[The ledger'\''s SQLite file; it must exist (nothing is ever created)]:PATH:_files' \
+'--limit=[Only the newest N events \[default\: all of them\]]:N:_default' \
+'--json[A JSON array of audit events ({id, at, api_key, action, actor, reason, changes})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::api_key -- Only the events of this ak_ key:_default' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_etctl__subcmd__db__subcmd__help_commands" \
@@ -418,6 +430,10 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (revoke)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(audit)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -570,6 +586,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(audit)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
         esac
     ;;
 esac
@@ -630,18 +650,30 @@ _etctl__subcmd__db_commands() {
     local commands; commands=(
 'list:List credentials straight from the database' \
 'revoke:Revoke a credential straight in the database (audited as \`db\`, with who and why)' \
+'audit:Show the audit trail straight from the database, newest first\: every registration, change and revocation, with who made it (an ak_ key, \`api\`, or \`db\` for SQL by hand)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'etctl db commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__db__subcmd__audit_commands] )) ||
+_etctl__subcmd__db__subcmd__audit_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl db audit commands' commands "$@"
 }
 (( $+functions[_etctl__subcmd__db__subcmd__help_commands] )) ||
 _etctl__subcmd__db__subcmd__help_commands() {
     local commands; commands=(
 'list:List credentials straight from the database' \
 'revoke:Revoke a credential straight in the database (audited as \`db\`, with who and why)' \
+'audit:Show the audit trail straight from the database, newest first\: every registration, change and revocation, with who made it (an ak_ key, \`api\`, or \`db\` for SQL by hand)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'etctl db help commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__db__subcmd__help__subcmd__audit_commands] )) ||
+_etctl__subcmd__db__subcmd__help__subcmd__audit_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl db help audit commands' commands "$@"
 }
 (( $+functions[_etctl__subcmd__db__subcmd__help__subcmd__help_commands] )) ||
 _etctl__subcmd__db__subcmd__help__subcmd__help_commands() {
@@ -712,8 +744,14 @@ _etctl__subcmd__help__subcmd__db_commands() {
     local commands; commands=(
 'list:List credentials straight from the database' \
 'revoke:Revoke a credential straight in the database (audited as \`db\`, with who and why)' \
+'audit:Show the audit trail straight from the database, newest first\: every registration, change and revocation, with who made it (an ak_ key, \`api\`, or \`db\` for SQL by hand)' \
     )
     _describe -t commands 'etctl help db commands' commands "$@"
+}
+(( $+functions[_etctl__subcmd__help__subcmd__db__subcmd__audit_commands] )) ||
+_etctl__subcmd__help__subcmd__db__subcmd__audit_commands() {
+    local commands; commands=()
+    _describe -t commands 'etctl help db audit commands' commands "$@"
 }
 (( $+functions[_etctl__subcmd__help__subcmd__db__subcmd__list_commands] )) ||
 _etctl__subcmd__help__subcmd__db__subcmd__list_commands() {

@@ -104,3 +104,65 @@ fn a_wrong_database_path_is_bad_input_and_creates_nothing() {
     let run = etctl(home.cmd(), &["db", "list"]).code(3);
     assert!(run.stderr.contains("ETCTL_DB"), "{}", run.stderr);
 }
+
+#[test]
+fn db_audit_shows_every_register_update_and_revoke_with_its_actor_newest_first() {
+    let ledger = Ledger::start();
+    let a = ledger.register(Some("alpha"));
+    let b = ledger.register(Some("beta"));
+    ledger.client_as(&a).revoke(&b.0).expect("a revokes b through the API");
+    crate::hand_sql::sqlite3_ok(
+        &ledger.db,
+        &format!("UPDATE api_credential SET expires_at = '2030-01-01T00:00:00Z' WHERE api_key = '{}'", a.0),
+    );
+    let home = Home::new();
+    let db = ledger.db.to_str().unwrap();
+
+    let events = etctl(home.cmd(), &["db", "audit", "--db", db, "--json"]).ok().json();
+    let rows: Vec<(&str, &str, &str)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["api_key"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("update", a.0.as_str(), "db"),
+            ("revoke", b.0.as_str(), a.0.as_str()),
+            ("register", b.0.as_str(), "api"),
+            ("register", a.0.as_str(), "api"),
+        ]
+    );
+    assert_eq!(
+        events[0]["changes"],
+        serde_json::json!({"expires_at": {"from": null, "to": "2030-01-01T00:00:00.000Z"}})
+    );
+    assert!(events[1]["changes"].is_null());
+
+    // One credential's trail, and the newest N.
+    let of_b = etctl(home.cmd(), &["db", "audit", &b.0, "--db", db, "--json"]).ok().json();
+    assert_eq!(of_b.as_array().unwrap().len(), 2);
+    let newest = etctl(home.cmd(), &["db", "audit", "--db", db, "--json", "--limit", "1"]).ok().json();
+    assert_eq!(newest.as_array().unwrap().len(), 1);
+    assert_eq!(newest[0]["action"], "update");
+
+    // The table: one row per event, the change spelled out.
+    let table = etctl(home.cmd(), &["db", "audit", &a.0, "--db", db]).ok();
+    assert!(table.stdout.contains("expires_at: never → 2030-01-01 00:00:00"), "{}", table.stdout);
+    assert!(table.stdout.contains("register") && !table.stdout.contains("API KEY"), "{}", table.stdout);
+    let mut cmd = home.cmd();
+    cmd.env("COLUMNS", "80");
+    let narrow = etctl(cmd, &["db", "audit", "--db", db]).ok();
+    assert!(narrow.stdout.lines().all(|l| l.chars().count() <= 80), "{}", narrow.stdout);
+    assert!(narrow.stdout.contains(&a.0) && narrow.stdout.contains(&b.0), "a key broke:\n{}", narrow.stdout);
+
+    // Nothing for a key that has no events; a malformed key and no database are clear errors.
+    let none = etctl(home.cmd(), &["db", "audit", &ledger.mint().0, "--db", db]).ok();
+    assert!(none.stdout.is_empty() && none.stderr.contains("no audit events for"), "{}", none.stderr);
+    let bad = etctl(home.cmd(), &["db", "audit", "ak_nope", "--db", db]).code(9);
+    assert!(!bad.stderr.is_empty());
+    let missing = etctl(home.cmd(), &["db", "audit"]).code(3);
+    assert!(missing.stderr.contains("--db"), "{}", missing.stderr);
+    etctl(home.cmd(), &["db", "audit", "--db", db, "--limit", "0"]).code(2);
+}

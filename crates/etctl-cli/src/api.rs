@@ -182,18 +182,7 @@ pub fn audit(global: &GlobalArgs, args: &AuditArgs) -> Outcome {
         .client()?
         .audit(key.as_ref().map(ApiKey::as_str), args.limit)
         .map_err(|e| Failure::from_client(e, "reading the audit trail"))?;
-    let mut out = Out::new();
-    if args.json {
-        out.json(&events)?;
-    } else if events.is_empty() {
-        match &key {
-            Some(key) => note(&format!("no audit events for {key}")),
-            None => note("no audit events"),
-        }
-    } else {
-        out.line(&table::audit(&events, key.is_none()))?;
-    }
-    out.flush()
+    print_audit(&events, key.as_ref().map(ApiKey::as_str), args.json)
 }
 
 /// Keeps the records whose label matches `--label` (a glob; a credential without a label never
@@ -221,6 +210,20 @@ pub fn print_records(records: Vec<CredentialRecord>, filter: &ListFilter) -> Out
         note(&format!("no {} credentials{labelled}", status_filter(filter.status).as_str()));
     } else {
         out.line(&table::records(&records))?;
+    }
+    out.flush()
+}
+
+/// Audit events as a table (newest first, as given) or a JSON array, for `etctl audit` and
+/// `etctl db audit`; `key` when they are all of one credential, which the table then leaves out.
+pub fn print_audit(events: &[et_api::AuditEvent], key: Option<&str>, json: bool) -> Outcome {
+    let mut out = Out::new();
+    if json {
+        out.json(&events)?;
+    } else if events.is_empty() {
+        note(&key.map_or_else(|| "no audit events".to_owned(), |k| format!("no audit events for {k}")));
+    } else {
+        out.line(&table::audit(events, key.is_none()))?;
     }
     out.flush()
 }

@@ -497,6 +497,9 @@ pub enum DbCommand {
     List(DbListArgs),
     /// Revoke a credential straight in the database (audited as `db`, with who and why)
     Revoke(DbRevokeArgs),
+    /// Show the audit trail straight from the database, newest first: every registration, change
+    /// and revocation, with who made it (an ak_ key, `api`, or `db` for SQL by hand)
+    Audit(DbAuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -530,6 +533,21 @@ pub struct DbRevokeArgs {
     /// Say what would be revoked, and change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DbAuditArgs {
+    /// Only the events of this ak_ key
+    #[arg(value_name = "API_KEY")]
+    pub api_key: Option<String>,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Only the newest N events [default: all of them]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+    /// A JSON array of audit events ({id, at, api_key, action, actor, reason, changes})
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

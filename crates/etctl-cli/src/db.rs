@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use et_core::ApiKey;
 use et_store::{CredentialStore, OpenMode, SqliteStore};
 
-use crate::cli::{DbArg, DbListArgs, DbRevokeArgs};
+use crate::cli::{DbArg, DbAuditArgs, DbListArgs, DbRevokeArgs};
 use crate::exit::{Class, Failure, Outcome};
 use crate::output::note;
 use crate::{input, status_filter};
@@ -75,6 +75,27 @@ pub fn list(args: &DbListArgs) -> Outcome {
         }
     }
     crate::api::print_records(all, &args.filter)
+}
+
+/// `etctl db audit`: the trail newest first, read a page at a time.
+pub fn audit(args: &DbAuditArgs) -> Outcome {
+    let key =
+        args.api_key.as_deref().map(|k| ApiKey::parse(k).map_err(|e| Failure::bad_input(e.to_string()))).transpose()?;
+    let (store, _) = open(&args.db)?;
+    let want = args.limit.map_or(usize::MAX, |n| n as usize);
+    let mut events = Vec::new();
+    let mut after = None;
+    while events.len() < want {
+        let page = (want - events.len()).min(et_api::MAX_PAGE_LIMIT as usize) as u32;
+        let (got, next) =
+            store.audit_page(key.as_ref().map(ApiKey::as_str), page, after).map_err(Failure::from_store)?;
+        events.extend(got);
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    crate::api::print_audit(&events, key.as_ref().map(ApiKey::as_str), args.json)
 }
 
 /// `etctl db revoke`.

@@ -150,7 +150,8 @@ impl Failure {
             | StoreError::NotALedgerDatabase { .. }
             | StoreError::NewerSchema { .. }
             | StoreError::Open { .. }
-            | StoreError::FileReplaced { .. } => Class::BadInput,
+            | StoreError::FileReplaced { .. }
+            | StoreError::Refused(_) => Class::BadInput,
             StoreError::NotFound => Class::NotFound,
             StoreError::Duplicate => Class::Duplicate,
             _ => Class::Internal,

@@ -112,6 +112,7 @@ mod app {
             },
             Command::Db(DbCommand::List(args)) => db::list(args),
             Command::Db(DbCommand::Revoke(args)) => db::revoke(args),
+            Command::Db(DbCommand::Audit(args)) => db::audit(args),
             Command::Completions(args) => {
                 let mut buf = Vec::new();
                 cli::write_completions(args.shell, &mut buf);

@@ -109,11 +109,15 @@ fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
             ("The saved profiles:", "etctl profiles"),
             ("Use profile prod unless told otherwise:", "etctl profiles use prod"),
         ],
-        "etctl-db" | "etctl-db-list" | "etctl-db-revoke" => &[
+        "etctl-db" | "etctl-db-list" | "etctl-db-revoke" | "etctl-db-audit" => &[
             ("The active credentials, read from the database:", "etctl db list --db /var/lib/ledgerd/ledger.db"),
             (
                 "Revoke while the API is down, with a reason for the audit:",
                 "sudo etctl db revoke ak_... --db /var/lib/ledgerd/ledger.db --reason 'leaked in CI log'",
+            ),
+            (
+                "Who registered, changed and revoked one credential, newest first:",
+                "etctl db audit ak_... --db /var/lib/ledgerd/ledger.db",
             ),
         ],
         "etctl-completions" => &[
