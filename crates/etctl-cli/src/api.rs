@@ -3,8 +3,8 @@
 
 use std::time::SystemTime;
 
-use et_api::client::Credentials;
-use et_api::{CredentialRecord, RateLimit, RegisterRequest, Scope, SecretString, UpdateRequest};
+use et_api::client::{ClientError, Credentials};
+use et_api::{CredentialRecord, ErrorCode, RateLimit, RegisterRequest, Scope, SecretString, UpdateRequest};
 use et_core::{ApiKey, ApiSecret};
 use serde::Serialize;
 
@@ -163,7 +163,7 @@ pub fn update(global: &GlobalArgs, args: &UpdateArgs) -> Outcome {
     let record = target
         .client()?
         .update(key.as_str(), &request)
-        .map_err(|e| Failure::from_client(e, &format!("updating {key}")))?;
+        .map_err(|e| newer_route(e, &format!("updating {key}"), "PATCH /credentials/{api_key}", &target.url))?;
     let mut out = Out::new();
     if args.json {
         out.json(&record)?;
@@ -174,6 +174,23 @@ pub fn update(global: &GlobalArgs, args: &UpdateArgs) -> Outcome {
     out.flush()
 }
 
+/// Classifies an error of a route that ledgers older than SPEC §6 lack: their "no such route" (404
+/// `NOT_FOUND`, 405 `METHOD_NOT_ALLOWED`) says so, rather than only blaming the URL.
+pub fn newer_route(error: ClientError, doing: &str, route: &str, url: &str) -> Failure {
+    match &error {
+        ClientError::Api { body, .. } if matches!(body.code, ErrorCode::NotFound | ErrorCode::MethodNotAllowed) => {
+            Failure::new(
+                Class::Unreachable,
+                format!(
+                    "{doing}: the server at {url} has no {route} ({}): a ledgerd older than credential limits (SPEC §6) needs an upgrade; else check that --url / ETCTL_URL is the API's root (http://HOST:PORT)",
+                    body.code
+                ),
+            )
+        }
+        _ => Failure::from_client(error, doing),
+    }
+}
+
 /// `etctl audit`: the trail from the API, newest first, every page unless `--limit`.
 pub fn audit(global: &GlobalArgs, args: &AuditArgs) -> Outcome {
     let key = args.api_key.as_deref().map(parse_key).transpose()?;
@@ -181,7 +198,7 @@ pub fn audit(global: &GlobalArgs, args: &AuditArgs) -> Outcome {
     let events = target
         .client()?
         .audit(key.as_ref().map(ApiKey::as_str), args.limit)
-        .map_err(|e| Failure::from_client(e, "reading the audit trail"))?;
+        .map_err(|e| newer_route(e, "reading the audit trail", "GET /audit", &target.url))?;
     print_audit(&events, key.as_ref().map(ApiKey::as_str), args.json)
 }
 

@@ -277,7 +277,12 @@ pub fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Outcome {
                 return emit(&rotation, &new_secret, format);
             }
             Err(e) => {
-                let failure = Failure::from_client(e, &format!("setting the old credential {} to expire", old.api_key));
+                let failure = crate::api::newer_route(
+                    e,
+                    &format!("setting the old credential {} to expire", old.api_key),
+                    "PATCH /credentials/{api_key}",
+                    &target.url,
+                );
                 return stop(
                     &rotation,
                     &new_secret,
