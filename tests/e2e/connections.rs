@@ -101,12 +101,57 @@ fn slow_and_idle_connections_are_closed_after_the_header_timeout() {
     assert!(read_response(&mut fresh).starts_with("HTTP/1.1 200"));
 }
 
-/// Past the cap a new connection waits unanswered, the ones being served are unaffected, and it is
-/// answered as soon as one of them closes.
+/// The head of a registration whose body is still to come: the request is in flight.
+fn start_registration(ledger: &Ledger) -> (TcpStream, Vec<u8>) {
+    let pair = ledger.mint();
+    let body = format!(r#"{{"api_key":"{}","api_secret":"{}"}}"#, pair.0, pair.1).into_bytes();
+    let mut stream = connect(ledger);
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head = format!(
+        "POST /credentials HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..10]).unwrap();
+    (stream, body[10..].to_vec())
+}
+
+/// When every slot holds a request in flight, a new connection waits unanswered, the requests are
+/// unaffected, and it is answered as soon as one of them is done.
 #[test]
-fn connections_beyond_the_cap_wait_and_are_served_once_others_close() {
+fn past_the_cap_of_busy_connections_a_new_one_waits_and_is_served_once_one_is_done() {
     let ledger = Ledger::start_with(options(&[("LEDGERD_MAX_CONNECTIONS", "4"), ("LEDGERD_HEADER_TIMEOUT", "120")]));
-    let mut served: Vec<TcpStream> = (0..4)
+    let mut busy: Vec<(TcpStream, Vec<u8>)> = (0..4).map(|_| start_registration(&ledger)).collect();
+    // Let the four heads be read: each connection is then in a request.
+    std::thread::sleep(Duration::from_millis(500));
+
+    let mut waiting = connect(&ledger);
+    waiting.write_all(HEALTH_CLOSE).unwrap();
+    waiting.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 1];
+    let early = waiting.read(&mut buf);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "a fifth connection must wait while four requests are in flight under LEDGERD_MAX_CONNECTIONS=4, got {early:?}"
+    );
+
+    // One request finishes (its connection becomes idle and gives up its slot); the others are
+    // unaffected.
+    for (stream, rest) in &mut busy {
+        stream.write_all(rest).unwrap();
+        assert!(read_response(stream).starts_with("HTTP/1.1 201"), "a request in flight is answered");
+    }
+    waiting.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let answer = read_response(&mut waiting);
+    assert!(answer.starts_with("HTTP/1.1 200"), "the waiting connection is served once a slot frees: {answer}");
+}
+
+/// At the cap, a new connection takes the slot of the oldest connection that is not in a request:
+/// idle sockets cannot keep a client out, and the newer idle connections stay open.
+#[test]
+fn at_the_cap_a_new_connection_takes_the_slot_of_the_oldest_idle_one() {
+    let ledger = Ledger::start_with(options(&[("LEDGERD_MAX_CONNECTIONS", "4"), ("LEDGERD_HEADER_TIMEOUT", "120")]));
+    let mut idle: Vec<TcpStream> = (0..4)
         .map(|_| {
             let mut stream = connect(&ledger);
             stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -116,26 +161,16 @@ fn connections_beyond_the_cap_wait_and_are_served_once_others_close() {
         })
         .collect();
 
-    let mut waiting = connect(&ledger);
-    waiting.write_all(HEALTH_CLOSE).unwrap();
-    waiting.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    let mut buf = [0u8; 1];
-    let early = waiting.read(&mut buf);
-    assert!(
-        matches!(&early, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
-        "a fifth connection must wait while four are open under LEDGERD_MAX_CONNECTIONS=4, got {early:?}"
-    );
+    let mut fresh = connect(&ledger);
+    fresh.write_all(HEALTH_CLOSE).unwrap();
+    fresh.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    assert!(read_response(&mut fresh).starts_with("HTTP/1.1 200"), "a new client gets in at the cap");
 
-    // The four keep being served.
-    for stream in &mut served {
+    assert!(closed_within(&mut idle[0], Duration::from_secs(20)), "the oldest idle connection made room");
+    for stream in &mut idle[1..] {
         stream.write_all(HEALTH_KEEP_ALIVE).unwrap();
-        assert!(read_response(stream).starts_with("HTTP/1.1 200"), "a connection under the cap is still served");
+        assert!(read_response(stream).starts_with("HTTP/1.1 200"), "newer idle connections stay open");
     }
-
-    drop(served.pop());
-    waiting.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let answer = read_response(&mut waiting);
-    assert!(answer.starts_with("HTTP/1.1 200"), "the waiting connection is served once one closes: {answer}");
 }
 
 /// Hundreds of idle sockets, more than a default unit's soft open-file limit and far more than the
@@ -155,4 +190,34 @@ fn hundreds_of_idle_connections_do_not_starve_health() {
     let answer = read_response(&mut health);
     assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("\"ok\""), "{answer}");
     drop(idle);
+}
+
+/// On SIGTERM the listener closes at once, and a request already arriving is finished and
+/// answered before ledgerd exits.
+#[test]
+fn shutdown_finishes_the_request_in_flight_and_accepts_no_more() {
+    let ledger = Ledger::start();
+    let pair = ledger.mint();
+    let body = format!(r#"{{"api_key":"{}","api_secret":"{}"}}"#, pair.0, pair.1);
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    let mut stream = connect(&ledger);
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head = format!(
+        "POST /credentials HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(first).unwrap();
+    // The head is in and the handler is reading the body when the signal comes.
+    std::thread::sleep(Duration::from_millis(300));
+    let address = addr(&ledger);
+    let pid = ledger.pid();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    let refused = crate::common::time_until(Duration::from_secs(20), || TcpStream::connect(&address).is_err());
+    assert!(refused.is_some(), "the listener closes on SIGTERM");
+    stream.write_all(rest).unwrap();
+    let answer = read_response(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 201"), "the request in flight is answered: {answer}");
+    let status = ledger.terminate();
+    assert!(status.success(), "{status:?}");
 }

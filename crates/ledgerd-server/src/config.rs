@@ -134,8 +134,9 @@ pub struct Config {
     )]
     pub header_timeout: u64,
 
-    /// Open client connections at most. Beyond it new connections wait in the listen backlog (or
-    /// are refused when it is full) until one closes; connections being served are unaffected.
+    /// Open client connections at most. At the cap a new connection takes the slot of the oldest
+    /// one not in a request (idle, or still sending its head), which is closed; when every one is
+    /// in a request, new connections wait in the listen backlog. A request is never cut.
     /// ledgerd raises its soft open-file limit to the hard one at start-up and warns when that is
     /// too low for this many.
     #[arg(

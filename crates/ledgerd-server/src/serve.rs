@@ -8,9 +8,12 @@
 //!   the same and cannot be told apart before the first byte, so they get one limit.)
 //! - **TLS** (when configured): the handshake runs on the connection's task, bounded by the header
 //!   timeout, before hyper sees the stream.
-//! - **Connection cap.** At most `max_connections` are served at once; the loop takes a permit
-//!   before it accepts, so further connections wait in the kernel's backlog (or are refused when
-//!   that is full) and the ones being served are unaffected.
+//! - **Connection cap.** At most `max_connections` are open at once. At the cap a new connection
+//!   takes the slot of the oldest one that is not in a request (idle between requests, or still
+//!   sending its head or TLS handshake), which is closed; only when every slot holds a request in
+//!   flight does it wait, with the ones behind it in the kernel's listen backlog (refused when that
+//!   is full). A request in flight is never cut to make room. So idle and slow sockets, however
+//!   many, cannot keep a new client out, and the cap still bounds descriptors and memory.
 //! - **Bounded head buffer.** hyper reads a head into at most [`MAX_BUF_SIZE`] bytes (431 past it).
 //! - **Accept errors** (out of file descriptors, say) are logged and retried after a short pause,
 //!   never in a busy loop.
@@ -19,12 +22,18 @@
 //!
 //! Requests are answered on the connection's task: a cache hit never leaves it.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
@@ -32,7 +41,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
@@ -40,6 +49,10 @@ use tower::Service;
 /// past [`crate::server::MAX_HEADER_BYTES`] of fields are refused anyway; this keeps an unfinished
 /// head from costing more than this much memory.
 pub const MAX_BUF_SIZE: usize = 64 * 1024;
+
+/// How long the accept loop waits for an evicted connection to give up its slot before it picks
+/// another (the first may have started a request meanwhile).
+const EVICTION_RETRY: Duration = Duration::from_millis(50);
 
 /// How long the loop pauses after an accept error that is not the client's doing (EMFILE, ENFILE,
 /// ENOBUFS): long enough not to spin, short enough that a freed descriptor is soon used.
@@ -66,18 +79,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let registry = Arc::new(Registry::default());
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(MAX_BUF_SIZE);
     let mut accept_errors = AcceptErrors::default();
     tokio::pin!(shutdown);
-    loop {
-        // The permit comes first: past the cap, connections wait unaccepted in the backlog.
-        let permit = tokio::select! {
-            biased;
-            () = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => permit.map_err(io::Error::other)?,
-        };
+    'accept: loop {
         let (stream, peer) = tokio::select! {
             biased;
             () = &mut shutdown => break,
@@ -92,42 +100,71 @@ pub async fn serve(
                 }
             },
         };
+        // A slot: a free one, else the one of the oldest connection that is not in a request
+        // (idle, or still sending its head), else wait for one to end. Until then this connection
+        // waits here and the next ones in the listen backlog.
+        let permit = loop {
+            if let Ok(permit) = permits.clone().try_acquire_owned() {
+                break permit;
+            }
+            registry.evict_oldest_idle();
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break 'accept,
+                permit = tokio::time::timeout(EVICTION_RETRY, permits.clone().acquire_owned()) => {
+                    if let Ok(permit) = permit {
+                        break permit.map_err(io::Error::other)?;
+                    }
+                }
+            }
+        };
         // Without TCP_NODELAY a small response can wait for the client's delayed ACK.
         let _ = stream.set_nodelay(true);
-        // The peer address goes into every request's extensions, where `ConnectInfo` finds it.
+        let slot = registry.register();
+        let state = slot.state.clone();
+        // The peer address goes into every request's extensions, where `ConnectInfo` finds it; the
+        // request counts as in flight until its response body is written (or dropped).
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().call(request)
+            let in_flight = InFlight::enter(state.clone());
+            let response = router.clone().call(request);
+            async move {
+                let response = response.await?;
+                Ok::<_, Infallible>(response.map(|body| Body::new(Counted { body, _in_flight: in_flight })))
+            }
         });
-        match &tls {
-            None => {
-                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        // Header timeouts, resets, malformed heads: the client's business.
-                        tracing::debug!(%peer, "connection closed: {e}");
+        let (acceptor, builder, watcher) = (tls.clone(), builder.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            let served = async {
+                let Some(acceptor) = acceptor else {
+                    return watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await;
+                };
+                // The handshake gets the header timeout too: a client stalling it holds a slot as
+                // surely as one stalling its head.
+                let stream = match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, "TLS handshake failed: {e}");
+                        return Ok(());
                     }
-                    drop(permit);
-                });
-            }
-            Some(acceptor) => {
-                let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
-                tokio::spawn(async move {
-                    // The handshake gets the header timeout too: a client stalling it holds a slot
-                    // as surely as one stalling its head.
-                    let stream = match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
-                        Ok(Ok(stream)) => stream,
-                        Ok(Err(e)) => return tracing::debug!(%peer, "TLS handshake failed: {e}"),
-                        Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
-                    };
-                    if let Err(e) = watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await {
-                        tracing::debug!(%peer, "connection closed: {e}");
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        return Ok(());
                     }
-                    drop(permit);
-                });
+                };
+                watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await
+            };
+            tokio::select! {
+                served = served => if let Err(e) = served {
+                    // Header timeouts, resets, malformed heads: the client's business.
+                    tracing::debug!(%peer, "connection closed: {e}");
+                },
+                () = slot.evicted() => tracing::debug!(%peer, "idle connection closed to make room for a new one"),
             }
-        }
+            drop(slot);
+            drop(permit);
+        });
     }
     // No more accepts: new connections are refused from here on.
     drop(listener);
@@ -210,4 +247,109 @@ pub fn raise_open_file_limit(max_connections: usize) -> Option<u64> {
         );
     }
     current
+}
+
+/// The open connections in accept order, so that at the cap the oldest one not in a request can
+/// be asked to make room.
+#[derive(Default)]
+struct Registry {
+    next: AtomicU64,
+    open: Mutex<BTreeMap<u64, Arc<ConnState>>>,
+}
+
+#[derive(Default)]
+struct ConnState {
+    /// Requests whose response has not been written yet.
+    in_flight: AtomicUsize,
+    /// Set by the accept loop when it picks this connection; cleared if it turns out busy.
+    evicting: AtomicBool,
+    evict: Notify,
+}
+
+impl Registry {
+    fn register(self: &Arc<Self>) -> Slot {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let state = Arc::new(ConnState::default());
+        self.open.lock().unwrap_or_else(PoisonError::into_inner).insert(id, state.clone());
+        Slot { id, state, registry: self.clone() }
+    }
+
+    /// Asks the oldest connection that is not in a request to close.
+    fn evict_oldest_idle(&self) {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let oldest =
+            open.values().find(|c| c.in_flight.load(Ordering::SeqCst) == 0 && !c.evicting.swap(true, Ordering::SeqCst));
+        if let Some(conn) = oldest {
+            conn.evict.notify_one();
+        }
+    }
+}
+
+/// A connection's entry in the registry, removed when the connection ends.
+struct Slot {
+    id: u64,
+    state: Arc<ConnState>,
+    registry: Arc<Registry>,
+}
+
+impl Slot {
+    /// Completes when the accept loop asks this connection to close and it is not in a request.
+    /// The check runs on the connection's own task, so no request can start in between.
+    async fn evicted(&self) {
+        loop {
+            self.state.evict.notified().await;
+            if self.state.in_flight.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            self.state.evicting.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.registry.open.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.id);
+    }
+}
+
+/// One request in flight on a connection, from its head to the end of its response body.
+struct InFlight(Arc<ConnState>);
+
+impl InFlight {
+    fn enter(state: Arc<ConnState>) -> Self {
+        state.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A response body that keeps its request counted as in flight until hyper is done with it.
+struct Counted {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl HttpBody for Counted {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
