@@ -96,6 +96,17 @@ fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
             ("Rotate the credential of the environment and keep the new one:", "eval \"$(etctl rotate --format env)\""),
         ],
         "etctl-whoami" => &[("Which credential the ledger sees:", "etctl whoami --json")],
+        "etctl-update" => &[
+            (
+                "Make a credential read-only for accounts, from one network, for 90 days:",
+                "etctl update ak_... --scope accounts:read --allow-ip 10.0.0.0/8 --expires-in 90d",
+            ),
+            ("Lift its rate limit and expiry:", "etctl update ak_... --no-rate-limit --no-expiry"),
+        ],
+        "etctl-audit" => &[
+            ("Who registered, changed and revoked one credential:", "etctl audit ak_..."),
+            ("The newest 20 events of the ledger as JSON:", "etctl audit --limit 20 --json"),
+        ],
         "etctl-status" => &[
             ("What etctl uses, and whether it works:", "etctl status"),
             ("The same for a script:", "etctl status --json"),
