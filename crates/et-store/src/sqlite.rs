@@ -34,6 +34,13 @@ const MIGRATIONS: &[&str] = &[
 const DUPLICATE_KEY_REFUSAL: &str = "the api_key is already registered";
 
 const READERS: usize = 4;
+/// `last_used_at` rows written per transaction (see `record_usage`).
+const USAGE_CHUNK: usize = 256;
+/// Most inline readers (one per async worker thread that may miss the cache at the same moment).
+const QUICK_READERS_MAX: usize = 8;
+/// The page cache of the first inline reader (see `open`), and of each of the others.
+const QUICK_CACHE_KIB: usize = 24 * 1024;
+const QUICK_SPARE_CACHE_KIB: usize = 4 * 1024;
 /// `last_used_at` is rewritten only when a use is this much later than the stored time. Each write
 /// dirties a random page of the table (4 KB of WAL, and an fsync'd checkpoint later) and a ledger
 /// under load sees thousands of credentials a second: without this, recording that they were used
@@ -123,8 +130,9 @@ pub struct SqliteStore {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     watcher: Mutex<Watcher>,
-    /// For [`CredentialStore::auth_entry_now`]: a reader that never waits (busy timeout 0).
-    quick: Mutex<Connection>,
+    /// For [`CredentialStore::auth_entry_now`]: readers that never wait (busy timeout 0), one per
+    /// thread of the async runtime that may read at once, so a miss never finds them all taken.
+    quick: Vec<Mutex<Connection>>,
     /// (device, inode) of the database file, its `-wal` and its `-shm` as opened: how a file moved
     /// away or replaced at the path is told apart (see `release_replaced`).
     #[cfg(unix)]
@@ -506,12 +514,21 @@ impl SqliteStore {
             readers.push(Mutex::new(conn));
         }
 
-        let quick = open(reader_flags)?;
-        quick.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
-        quick.busy_timeout(Duration::ZERO).map_err(map_err)?;
-        // Most cache misses go through this connection: a larger page cache (16 MB, filled only as
-        // pages are read) keeps the B-tree's upper levels in memory instead of a pread each.
-        quick.execute_batch("PRAGMA cache_size = -16384;").map_err(map_err)?;
+        let quick_count = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, QUICK_READERS_MAX);
+        let mut quick = Vec::with_capacity(quick_count);
+        for i in 0..quick_count {
+            let conn = open(reader_flags)?;
+            conn.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
+            conn.busy_timeout(Duration::ZERO).map_err(map_err)?;
+            // Most cache misses go through the first of these connections (the others take what
+            // arrives while it is busy): its page cache, filled only as pages are read, holds the
+            // credential table and its key index of some 100 000 credentials, so a miss is a walk
+            // through memory rather than a pread per level. SQLite empties it whenever another
+            // connection commits (about every 2 s under load), and refills it as it is read.
+            let kib = if i == 0 { QUICK_CACHE_KIB } else { QUICK_SPARE_CACHE_KIB };
+            conn.execute_batch(&format!("PRAGMA cache_size = -{kib};")).map_err(map_err)?;
+            quick.push(Mutex::new(conn));
+        }
 
         let watch = open(reader_flags)?;
         watch.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
@@ -534,7 +551,7 @@ impl SqliteStore {
             readers,
             next_reader: AtomicUsize::new(0),
             watcher: Mutex::new(watcher),
-            quick: Mutex::new(quick),
+            quick,
             triggers: expected_triggers()?,
             #[cfg(unix)]
             files: database_files(&path),
@@ -649,6 +666,24 @@ impl SqliteStore {
             .optional()
             .map_err(map_err)?;
         Ok(row)
+    }
+
+    fn write_usage(conn: &mut Connection, uses: &[&(String, i64)]) -> Result<(), StoreError> {
+        let tx = conn.transaction().map_err(map_err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE api_credential SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0, 'unixepoch')
+                      WHERE api_key = ?1
+                        AND (last_used_at IS NULL
+                             OR last_used_at <= strftime('%Y-%m-%dT%H:%M:%fZ', (?2 - ?3) / 1000.0, 'unixepoch'))",
+                )
+                .map_err(map_err)?;
+            for (key, millis) in uses {
+                stmt.execute(params![key, millis, USAGE_RESOLUTION_MS]).map_err(map_err)?;
+            }
+        }
+        tx.commit().map_err(map_err)
     }
 
     fn get_with(conn: &Connection, api_key: &str) -> Result<Option<CredentialRecord>, StoreError> {
@@ -786,7 +821,7 @@ impl CredentialStore for SqliteStore {
     }
 
     fn auth_entry_now(&self, api_key: &str) -> Option<Result<Option<AuthEntry>, StoreError>> {
-        let conn = self.quick.try_lock().ok()?;
+        let conn = self.quick.iter().find_map(|c| c.try_lock().ok())?;
         match Self::auth_entry_with(&conn, api_key) {
             // SQLite would have had to wait (a lock, a WAL being recovered): let a blocking thread.
             Err(StoreError::Busy) => None,
@@ -841,28 +876,24 @@ impl CredentialStore for SqliteStore {
     }
 
     fn record_usage(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
-        if uses.is_empty() {
-            return Ok(());
+        // In key order, so neighbouring rows share a page; in chunks of their own transactions, so
+        // API writes (a revocation) wait at most one chunk for the writer, not a whole batch of
+        // first uses (a million-credential ledger can see 100 000 of them in a flush).
+        let mut sorted: Vec<&(String, i64)> = uses.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for chunk in sorted.chunks(USAGE_CHUNK) {
+            // last_used_at is informational: under another process's lock the batch gives up
+            // quickly (StoreError::Busy) instead of holding the writer while API writes wait.
+            with_short_busy_timeout(&mut lock(&self.writer), |conn| {
+                // Nothing waits on these commits, and losing the last ones to a power cut costs a
+                // minute of last_used_at: no fsync of their own (the next FULL commit syncs them).
+                conn.execute_batch("PRAGMA synchronous = NORMAL").map_err(map_err)?;
+                let written = Self::write_usage(conn, chunk);
+                conn.execute_batch("PRAGMA synchronous = FULL").map_err(map_err)?;
+                written
+            })?;
         }
-        // last_used_at is informational: under another process's lock the batch gives up quickly
-        // (StoreError::Busy) instead of holding the writer while API writes wait.
-        with_short_busy_timeout(&mut lock(&self.writer), |conn| {
-            let tx = conn.transaction().map_err(map_err)?;
-            {
-                let mut stmt = tx
-                .prepare_cached(
-                    "UPDATE api_credential SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0, 'unixepoch')
-                      WHERE api_key = ?1
-                        AND (last_used_at IS NULL
-                             OR last_used_at <= strftime('%Y-%m-%dT%H:%M:%fZ', (?2 - ?3) / 1000.0, 'unixepoch'))",
-                )
-                .map_err(map_err)?;
-                for (key, millis) in uses {
-                    stmt.execute(params![key, millis, USAGE_RESOLUTION_MS]).map_err(map_err)?;
-                }
-            }
-            tx.commit().map_err(map_err)
-        })
+        Ok(())
     }
 
     fn poll_changes(&self) -> Result<Changes, StoreError> {

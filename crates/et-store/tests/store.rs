@@ -174,6 +174,31 @@ fn usage_is_recorded_and_never_goes_backwards() {
 }
 
 #[test]
+fn a_large_usage_batch_is_written_whole_in_chunks() {
+    // More uses than one chunk's transaction takes, in no particular key order: every one lands.
+    let (_dir, store) = fresh();
+    let keys: Vec<String> = (0..1_000)
+        .map(|_| {
+            let c = new_credential(None);
+            store.register(&c).unwrap();
+            c.api_key.as_str().to_owned()
+        })
+        .collect();
+    let uses: Vec<(String, i64)> = keys.iter().rev().map(|k| (k.clone(), 1_700_000_000_123)).collect();
+    store.record_usage(&uses).unwrap();
+    let used: i64 = shell(&store)
+        .query_row("SELECT count(*) FROM api_credential WHERE last_used_at = '2023-11-14T22:13:20.123Z'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(used, 1_000);
+    // The writer goes on serving registrations and revocations after the batch.
+    let c = new_credential(None);
+    store.register(&c).unwrap();
+    store.revoke(c.api_key.as_str(), "test", None).unwrap();
+}
+
+#[test]
 fn must_exist_creates_nothing_and_names_foreign_files() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.db");

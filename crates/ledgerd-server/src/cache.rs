@@ -17,6 +17,10 @@ use et_store::{AllowedIps, AuthEntry, RateLimit, Scopes, USAGE_RESOLUTION_MS};
 /// ledger whose busy set is larger pays a database read (a few µs) for the rest.
 const CACHE_CAPACITY: u64 = 50_000;
 
+/// Most uses waiting for the housekeeper to write their `last_used_at` (an entry each, ~250 bytes
+/// with its key): a bound on memory when first uses come faster than they can be written.
+const MAX_PENDING_USES: usize = 200_000;
+
 /// A verified, active credential as the cache holds it.
 pub struct CachedEntry {
     /// Shared with the cache's key: one allocation per entry, not two.
@@ -171,7 +175,15 @@ impl AuthCache {
         }
         // Queue the entry once until the next flush; later uses only move the timestamp.
         if !entry.queued.swap(true, Ordering::SeqCst) {
-            self.used.lock().unwrap_or_else(PoisonError::into_inner).push(entry.clone());
+            let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+            if used.len() < MAX_PENDING_USES {
+                used.push(entry.clone());
+            } else {
+                // The housekeeper is behind: this use goes unrecorded (it is informational), and
+                // the entry is queued again at its next use, rather than the queue growing without
+                // bound under a flood of first uses.
+                entry.queued.store(false, Ordering::SeqCst);
+            }
         }
     }
 

@@ -48,6 +48,21 @@ fn count(store: &dyn CredentialStore, metrics: &Metrics) {
     }
 }
 
+/// Niceness of the housekeeping thread: its work (a burst of first uses is a random page write each,
+/// and the checkpoints they cause; the credential count scans an index) waits for the request
+/// threads instead of delaying them. Its writes are chunked (see `record_usage`), so an API write
+/// never waits long for the writer it holds.
+const HOUSEKEEPER_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority (on Linux, `setpriority` with pid 0 applies to
+/// the calling thread only). Failure only means it competes as an equal.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(None, HOUSEKEEPER_NICE) {
+        tracing::debug!("could not lower the housekeeper's priority: {e}");
+    }
+}
+
 /// Starts the housekeeping thread; stopping it flushes once more.
 pub fn spawn(
     slot: Arc<StoreSlot>,
@@ -57,6 +72,7 @@ pub fn spawn(
 ) -> std::io::Result<Background> {
     count(slot.get().as_ref(), &metrics);
     Background::spawn("ledgerd-housekeeper", move |stop| {
+        lower_priority();
         let mut last_count = Instant::now();
         // The store is fetched each time: the watcher swaps it when the file is replaced.
         while tick(&stop, FLUSH_INTERVAL) {
