@@ -76,13 +76,20 @@ fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
             "Check a pair offline (the secret on stdin):",
             "printf %s \"$SECRET\" | etctl verify --instance acme-prod-eu1 ak_...",
         )],
-        "etctl-register" => &[(
-            "Register a pair with a label (the secret on stdin):",
-            "printf %s \"$SECRET\" | etctl register ak_... --label billing",
-        )],
+        "etctl-register" => &[
+            (
+                "Register a pair with a label (the secret on stdin):",
+                "printf %s \"$SECRET\" | etctl register ak_... --label billing",
+            ),
+            (
+                "A monitoring credential: read-only, from one address, for 90 days, 100 requests a minute:",
+                "printf %s \"$SECRET\" | etctl register ak_... --scope accounts:read --allow-ip 10.0.0.7 --expires-in 90d --rate-limit 100/1m",
+            ),
+        ],
         "etctl-list" => &[
             ("Every credential, revoked ones too, as JSON:", "etctl list --status all --json"),
             ("The keys of the credentials labelled ci-*, one per line:", "etctl list --label 'ci-*' -q"),
+            ("The credentials that expired (not revoked):", "etctl list --status expired"),
         ],
         "etctl-show" => {
             &[("The credential etctl is using:", "etctl show"), ("One credential as JSON:", "etctl show ak_... --json")]
@@ -94,6 +101,7 @@ fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
         "etctl-rotate" => &[
             ("Rotate the saved credential (the instance comes from the ledger):", "etctl rotate"),
             ("Rotate the credential of the environment and keep the new one:", "eval \"$(etctl rotate --format env)\""),
+            ("Rotate, and let the old credential work 10 more minutes:", "etctl rotate --grace 10m --json"),
         ],
         "etctl-whoami" => &[("Which credential the ledger sees:", "etctl whoami --json")],
         "etctl-update" => &[
