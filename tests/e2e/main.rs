@@ -9,6 +9,7 @@ mod tls;
 // etctl: one module per workflow, and their shared helpers.
 mod etctl_api;
 mod etctl_db;
+mod etctl_policy;
 mod etctl_rotate;
 mod etctl_scripting;
 mod etctl_support;
