@@ -1,0 +1,246 @@
+//! Tests only: a real PostgreSQL server for the tests of one test binary, started from the
+//! installed server binaries (`initdb`, `postgres`, Debian's `postgresql` package), and a throwaway
+//! database per test.
+//!
+//! The server binaries refuse to run as root, so under root they run as the `postgres` user
+//! (`runuser -u postgres --`) in a temporary directory that user owns. The server listens on a free
+//! loopback port and on a unix socket in that directory, with `trust` authentication and without
+//! fsync (a test database is thrown away; it need not survive a power cut). It is started once per
+//! process, on first use, and stops when the process ends however it ends: a supervising shell
+//! holds a pipe from this process and stops the server (and removes its directory) when the pipe
+//! closes. Where no server binaries are installed, [`server`] panics with a sentence saying what to
+//! install: a test that needs PostgreSQL fails, it is never skipped.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Where Debian installs the server binaries, newest first.
+const BIN_DIRS: &[&str] = &["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"];
+
+/// A PostgreSQL server this process started.
+pub struct Server {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    /// Running the server binaries as root is refused: then they run as `postgres`.
+    as_postgres: bool,
+    /// The supervising shell (it starts `postgres`, and stops it when its stdin closes) and its
+    /// stdin; `None` while [`Server::stop`] has it stopped.
+    running: Mutex<Option<(Child, ChildStdin)>>,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+/// The server of this test binary, started on first use.
+///
+/// # Panics
+/// When no PostgreSQL server binaries are installed (with what to install), or it cannot start.
+pub fn server() -> &'static Server {
+    SERVER.get_or_init(Server::start_new)
+}
+
+/// A database only one test uses.
+pub fn database() -> Database {
+    server().create_database()
+}
+
+/// A throwaway database on the [`server`]; dropped with the server at the end of the process.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub name: String,
+    /// `postgres://postgres@127.0.0.1:PORT/NAME`
+    pub url: String,
+}
+
+impl Database {
+    /// Runs `sql` in `psql` (as an operator would, `ON_ERROR_STOP`): its output, or the error
+    /// PostgreSQL gave.
+    pub fn psql(&self, sql: &str) -> Result<String, String> {
+        server().psql(&self.name, sql)
+    }
+}
+
+fn find_bin() -> PathBuf {
+    BIN_DIRS
+        .iter()
+        .map(PathBuf::from)
+        .find(|dir| dir.join("postgres").is_file() && dir.join("initdb").is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "the PostgreSQL tests need a PostgreSQL server installed (initdb and postgres in one of {BIN_DIRS:?}): \
+             install it with `apt-get install postgresql` (Debian/Ubuntu), which .ci/run does"
+            )
+        })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port").local_addr().unwrap().port()
+}
+
+impl Server {
+    fn start_new() -> Server {
+        let bin = find_bin();
+        let as_postgres = rustix::process::getuid().is_root();
+        let dir = tempfile::Builder::new().prefix("et-pgtest-").tempdir().expect("make a temporary directory").keep();
+        if as_postgres {
+            let ids = |flag: &str| -> u32 {
+                let out = Command::new("id").args([flag, "postgres"]).output().expect("run id");
+                assert!(out.status.success(), "no user `postgres` to run the server as: install `postgresql`");
+                String::from_utf8_lossy(&out.stdout).trim().parse().expect("id prints a number")
+            };
+            std::os::unix::fs::chown(&dir, Some(ids("-u")), Some(ids("-g"))).expect("give the directory to postgres");
+        }
+        let server = Server { bin, dir, port: free_port(), as_postgres, running: Mutex::new(None) };
+        let data = server.dir.join("data");
+        let out = server
+            .command("initdb")
+            .args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync", "-D"])
+            .arg(&data)
+            .output()
+            .expect("run initdb");
+        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        server.start();
+        server
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        let mut cmd = if self.as_postgres {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", "postgres", "--"]).arg(path);
+            cmd
+        } else {
+            Command::new(path)
+        };
+        cmd.current_dir(&self.dir);
+        cmd
+    }
+
+    /// Starts the server (again, after [`Server::stop`]) and waits until it takes connections.
+    pub fn start(&self) {
+        let mut running = self.running.lock().unwrap();
+        if running.is_some() {
+            return;
+        }
+        let dir = self.dir.display().to_string();
+        // The shell starts postgres, then waits for its stdin (a pipe from this process) to close:
+        // at the end of this process, however it ends, or at stop(). Then a fast shutdown (SIGINT),
+        // and at the end of the process the directory goes too.
+        let script = format!(
+            "\"{bin}/postgres\" -D \"{dir}/data\" -k \"{dir}\" -p {port} -c listen_addresses=127.0.0.1 \
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
+             </dev/null >>\"{dir}/log\" 2>&1 & pid=$!; \
+             read line; kill -INT $pid; wait $pid; [ \"$line\" = stop ] || rm -rf \"{dir}\"",
+            bin = self.bin.display(),
+            port = self.port,
+        );
+        let mut cmd = if self.as_postgres {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", "postgres", "--", "sh", "-c", &script]);
+            cmd
+        } else {
+            let mut cmd = Command::new("sh");
+            cmd.args(["-c", &script]);
+            cmd
+        };
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("run sh");
+        let stdin = child.stdin.take().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if self.psql_as("postgres", "SELECT 1").is_ok() {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("PostgreSQL did not start ({status}): {}", self.log());
+            }
+            assert!(Instant::now() < deadline, "PostgreSQL did not take connections within 60 s: {}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        *running = Some((child, stdin));
+    }
+
+    /// Stops the server (a fast shutdown: clients are disconnected) and waits until it is down.
+    pub fn stop(&self) {
+        let Some((mut child, mut stdin)) = self.running.lock().unwrap().take() else { return };
+        let _ = writeln!(stdin, "stop");
+        drop(stdin);
+        child.wait().expect("wait for the server to stop");
+    }
+
+    /// What the server logged.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The directory holding the server's unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The server binaries' directory (`pg_ctl`, `psql`, `pg_basebackup` …).
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin
+    }
+
+    /// A URL for database `name` on this server, over TCP.
+    pub fn url(&self, name: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Creates a new, empty database.
+    pub fn create_database(&self) -> Database {
+        let name = format!("t{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::Relaxed));
+        self.psql_as("postgres", &format!("CREATE DATABASE {name}")).expect("create a test database");
+        Database { url: self.url(&name), name }
+    }
+
+    /// Runs `sql` in `psql` on database `db`.
+    pub fn psql(&self, db: &str, sql: &str) -> Result<String, String> {
+        self.psql_as(db, sql)
+    }
+
+    fn psql_as(&self, db: &str, sql: &str) -> Result<String, String> {
+        let out: Output = Command::new(self.psql_path())
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(&self.dir)
+            .args(["-p", &self.port.to_string(), "-U", "postgres", "-d", db, "-c", sql])
+            .output()
+            .expect("run psql");
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    fn psql_path(&self) -> PathBuf {
+        let own = self.bin.join("psql");
+        if own.is_file() { own } else { PathBuf::from("psql") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_server_starts_and_gives_each_test_its_own_database() {
+        let a = super::database();
+        let b = super::database();
+        assert_ne!(a.name, b.name);
+        a.psql("CREATE TABLE t (x int); INSERT INTO t VALUES (1)").unwrap();
+        assert_eq!(a.psql("SELECT count(*) FROM t").unwrap().trim(), "1");
+        assert!(b.psql("SELECT count(*) FROM t").unwrap_err().contains("does not exist"));
+        super::server().stop();
+        assert!(a.psql("SELECT 1").is_err(), "stopped");
+        super::server().start();
+        assert_eq!(a.psql("SELECT count(*) FROM t").unwrap().trim(), "1", "the data survives a restart");
+    }
+}
