@@ -1,13 +1,15 @@
 //! The credential store behind ledgerd and `etctl db`: a [`CredentialStore`] trait and its SQLite
 //! implementation ([`SqliteStore`]) with versioned migrations, WAL, a busy timeout and triggers that
-//! enforce the revocation rules even for hand-made SQL. A PostgreSQL backend would implement the
-//! same trait.
+//! enforce the revocation rules even for hand-made SQL, and its PostgreSQL implementation
+//! ([`PgStore`], SPEC §7) with the same tables and rules in PL/pgSQL.
 
+mod pg;
 mod policy;
 mod sqlite;
 
 pub use et_api::{Account, AuditEvent, CredentialRecord, CredentialStatus, RateLimit, Scope, Scopes, StatusFilter};
 pub use ipnet::IpNet;
+pub use pg::{PG_SCHEMA_VERSION, PgStore, is_postgres_url};
 pub use policy::{AllowedIps, LATEST_EXPIRY_MS, format_time_ms, parse_ip_net, parse_time_ms};
 pub use sqlite::{OpenMode, SCHEMA_VERSION, SqliteStore, USAGE_RESOLUTION_MS};
 
@@ -45,6 +47,9 @@ pub enum StoreError {
     FileReplaced { path: String },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A PostgreSQL error, or no connection to the server (its message, which never holds a password).
+    #[error("database error: {0}")]
+    Postgres(String),
     #[error("cannot open the database {path}: {detail}")]
     Open { path: String, detail: String },
     #[error(

@@ -241,7 +241,7 @@ fn copy_error(error: &rusqlite::Error) -> StoreError {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
@@ -299,7 +299,7 @@ fn audit_event(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
 
 /// The values a registration or change may not have, refused before the database is asked (its
 /// triggers would refuse them too, as a failure of the database).
-fn check_expiry(expires_ms: Option<i64>) -> Result<(), StoreError> {
+pub(crate) fn check_expiry(expires_ms: Option<i64>) -> Result<(), StoreError> {
     match expires_ms {
         Some(ms) if !(0..=LATEST_EXPIRY_MS).contains(&ms) => {
             Err(StoreError::Refused("expires_at must be between 1970 and the end of year 9999".into()))
@@ -308,11 +308,11 @@ fn check_expiry(expires_ms: Option<i64>) -> Result<(), StoreError> {
     }
 }
 
-fn check_rate_limit(rate_limit: Option<RateLimit>) -> Result<(), StoreError> {
+pub(crate) fn check_rate_limit(rate_limit: Option<RateLimit>) -> Result<(), StoreError> {
     rate_limit.map_or(Ok(()), |rl| rl.check().map_err(StoreError::Refused))
 }
 
-fn check_new(credential: &NewCredential) -> Result<(), StoreError> {
+pub(crate) fn check_new(credential: &NewCredential) -> Result<(), StoreError> {
     check_expiry(credential.expires_at)?;
     check_rate_limit(credential.rate_limit)
 }

@@ -1,0 +1,1002 @@
+//! The PostgreSQL implementation of [`CredentialStore`] (SPEC §7): any number of ledgerd share one
+//! database. tokio-postgres on a small runtime of the store's own, pooled by deadpool-postgres,
+//! every statement prepared once per connection; the trait's blocking calls hand their work to that
+//! runtime and wait, so they run on whatever blocking thread calls them and never on the caller's
+//! async threads. The rules live in the database (`migrations/postgres/`, PL/pgSQL triggers), as in
+//! SQLite, so `psql` meets them too.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use deadpool_postgres::GenericClient;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::config::SslMode;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Config, Row};
+
+use crate::sqlite::{check_expiry, check_new, check_rate_limit, now_ms};
+use crate::{
+    AUDIT_PAGE, Account, AllowedIps, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStore,
+    CredentialUpdate, NewCredential, OpenMode, RateLimit, StatusFilter, StoreError, policy,
+};
+use et_api::CredentialStatus;
+use et_core::SecretHash;
+
+/// Migration `n` (1-based) brings a PostgreSQL schema from version `n - 1` to `n`. Never edit a
+/// released one; a new rule is a new file.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_initial.sql"),
+    include_str!("../migrations/postgres/0002_lifetime_and_least_privilege.sql"),
+];
+
+/// The schema version this build writes and understands.
+pub const PG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// `pg_advisory_xact_lock` key of the migrations ("LDGD"): replicas starting together migrate once.
+const MIGRATION_LOCK: i64 = 0x4C44_4744;
+
+/// `pg_advisory_xact_lock` key taken by a registration batch with an active limit: the count and
+/// the inserts of one replica's batch are not interleaved with another's.
+const LIMIT_LOCK: i64 = 0x4C44_4745;
+
+/// Connections the pool holds at most.
+const POOL_SIZE: usize = 16;
+/// How long opening a connection, or waiting for a pooled one, may take before the call fails (and
+/// ledgerd answers 500, never a stale or guessed answer).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+const REVOKE_SQL: &str = "UPDATE api_credential SET active = false, revoked_by = $2, revoke_reason = $3
+                           WHERE api_key = $1 AND active";
+
+const RECORD_COLUMNS: &str = "api_key, label, active, created_at, revoked_at, revoked_by, last_used_at,
+     ledger_time(expires_at), ledger_ms(expires_at), scopes, allowed_ips, rate_limit, rate_limit_window_s";
+const AUDIT_COLUMNS: &str = "id, at, api_key, action, actor, reason, changes";
+
+/// Usable at $N (not revoked, not expired): `{}` is the number of the parameter.
+const ACTIVE_AT: &str = "active AND (expires_at IS NULL OR ledger_ms(expires_at) > ${})";
+
+/// The one statement that registers.
+const INSERT_SQL: &str = "INSERT INTO api_credential
+    (api_key, api_secret_hash, label, expires_at, scopes, allowed_ips, rate_limit, rate_limit_window_s, updated_by)
+    VALUES ($1, $2, $3, ledger_from_ms($4), $5, $6, $7, $8, $9)";
+
+/// The one statement that changes a credential (PATCH): each field only when its flag is true;
+/// updated_by names the actor for the audit trigger, which clears it.
+const UPDATE_SQL: &str = "UPDATE api_credential
+    SET label = CASE WHEN $2 THEN $3 ELSE label END,
+        scopes = CASE WHEN $4 THEN $5 ELSE scopes END,
+        allowed_ips = CASE WHEN $6 THEN $7 ELSE allowed_ips END,
+        expires_at = CASE WHEN $8 THEN ledger_from_ms($9) ELSE expires_at END,
+        rate_limit = CASE WHEN $10 THEN $11 ELSE rate_limit END,
+        rate_limit_window_s = CASE WHEN $10 THEN $12 ELSE rate_limit_window_s END,
+        updated_by = $13
+    WHERE api_key = $1 AND active";
+
+/// How far the change feed has read the audit trail. Audit ids are handed out at insert, not at
+/// commit, so a row with a lower id can commit after one with a higher id: reading "ids above the
+/// last one seen" would miss it. Each row carries its transaction's id instead, and a round of
+/// reads takes every row whose transaction is at or above `horizon`, the oldest transaction still
+/// running when the previous round began: a row that committed since then can only come from such
+/// a transaction. Rows read before (`seen`) are not returned again.
+#[derive(Debug, Default)]
+struct Feed {
+    horizon: u64,
+    /// The oldest running transaction when the current round began: the next round's horizon.
+    round_start: Option<u64>,
+    /// Where the current round has read to, in (txid, id) order.
+    cursor: (u64, i64),
+    /// Ids returned whose transaction is at or above the horizon, with that transaction.
+    seen: HashMap<i64, u64>,
+}
+
+/// A ledger database in PostgreSQL.
+pub struct PgStore {
+    /// Dropped in the background (see Drop): a store may be dropped on an async thread.
+    runtime: Option<tokio::runtime::Runtime>,
+    pool: Pool,
+    shown: String,
+    feed: Mutex<Feed>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("database", &self.shown).finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Whether `db` names a PostgreSQL database (a `postgres://` or `postgresql://` URL) rather than a
+/// SQLite file.
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+fn pg_err(error: tokio_postgres::Error) -> StoreError {
+    StoreError::Postgres(error.to_string())
+}
+
+fn pool_err(error: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Postgres(format!("no connection to the database: {error}"))
+}
+
+fn is_duplicate(error: &tokio_postgres::Error) -> bool {
+    error.code() == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+/// How TLS is used, as libpq's `sslmode` means it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tls {
+    /// `disable`: never.
+    Disable,
+    /// `prefer` (libpq's default): TLS when the server offers it, the certificate not checked.
+    Prefer,
+    /// `require`: TLS or no connection, the certificate not checked.
+    Require,
+    /// `verify-full`: TLS, a certificate chaining to `sslrootcert` (else the platform's roots) and
+    /// naming the host.
+    VerifyFull,
+}
+
+/// Splits `sslmode` and `sslrootcert` off a URL's query (tokio-postgres knows neither
+/// `verify-full` nor root certificates) and parses the rest: hosts, ports, user, password,
+/// database, `target_session_attrs`, `connect_timeout` and the others libpq URLs may carry.
+fn parse_url(url: &str) -> Result<(Config, Tls, Option<String>), String> {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut tls = Tls::Prefer;
+    let mut root = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match name {
+            "sslmode" => {
+                tls = match value {
+                    "disable" => Tls::Disable,
+                    "prefer" => Tls::Prefer,
+                    "require" => Tls::Require,
+                    "verify-full" => Tls::VerifyFull,
+                    other => {
+                        return Err(format!(
+                            "sslmode={other} is not supported; use disable, prefer, require or verify-full"
+                        ));
+                    }
+                }
+            }
+            "sslrootcert" => root = Some(value.to_owned()),
+            _ => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() { base.to_owned() } else { format!("{base}?{}", rest.join("&")) };
+    let mut config: Config = url.parse().map_err(|e: tokio_postgres::Error| format!("not a PostgreSQL URL: {e}"))?;
+    config.ssl_mode(if tls == Tls::Disable {
+        SslMode::Disable
+    } else if tls == Tls::Prefer {
+        SslMode::Prefer
+    } else {
+        SslMode::Require
+    });
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.application_name("ledgerd");
+    Ok((config, tls, root))
+}
+
+/// The database as messages show it: hosts, ports, user and database, never a password.
+fn shown(config: &Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let host = match host {
+                tokio_postgres::config::Host::Tcp(h) => h.clone(),
+                tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+            };
+            match config.get_ports().get(i).or(config.get_ports().first()) {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            }
+        })
+        .collect();
+    format!("postgres://{}@{}/{}", config.get_user().unwrap_or(""), hosts.join(","), config.get_dbname().unwrap_or(""))
+}
+
+mod tls {
+    //! Certificate checks for `sslmode=prefer|require` (libpq checks none: the connection is
+    //! encrypted, the server not authenticated) and the client configuration of each mode.
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+    use std::sync::Arc;
+
+    #[derive(Debug)]
+    struct Unchecked(Arc<rustls::crypto::CryptoProvider>);
+
+    impl ServerCertVerifier for Unchecked {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        }
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    pub(super) fn client_config(verify: bool, root: Option<&str>) -> Result<ClientConfig, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?;
+        if !verify {
+            return Ok(builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Unchecked(provider)))
+                .with_no_client_auth());
+        }
+        let mut roots = RootCertStore::empty();
+        match root {
+            Some(path) => {
+                let certs = CertificateDer::pem_file_iter(path)
+                    .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                    .map_err(|e| format!("cannot read sslrootcert {path}: {e}"))?;
+                roots.add_parsable_certificates(certs);
+                if roots.is_empty() {
+                    return Err(format!("sslrootcert {path} holds no certificate"));
+                }
+            }
+            None => {
+                roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            }
+        }
+        Ok(builder.with_root_certificates(roots).with_no_client_auth())
+    }
+}
+
+fn record_at(now: i64) -> impl Fn(&Row) -> CredentialRecord {
+    move |row| {
+        let active: bool = row.get(2);
+        let expires_ms: Option<i64> = row.get(8);
+        CredentialRecord {
+            api_key: row.get(0),
+            label: row.get(1),
+            active,
+            created_at: row.get(3),
+            revoked_at: row.get(4),
+            revoked_by: row.get(5),
+            last_used_at: row.get(6),
+            status: CredentialStatus::of(active, expires_ms, now),
+            expires_at: row.get(7),
+            scopes: policy::scopes_from_stored(row.get(9)).to_vec(),
+            allowed_ips: policy::ips_for_record(row.get(10)),
+            rate_limit: rate_limit_of(row, 11),
+        }
+    }
+}
+
+fn rate_limit_of(row: &Row, i: usize) -> Option<RateLimit> {
+    policy::rate_limit_from_stored(
+        row.get::<_, Option<i32>>(i).map(i64::from),
+        row.get::<_, Option<i32>>(i + 1).map(i64::from),
+    )
+}
+
+fn audit_event(row: &Row) -> AuditEvent {
+    let changes: Option<String> = row.get(6);
+    AuditEvent {
+        id: row.get(0),
+        at: row.get(1),
+        api_key: row.get(2),
+        action: row.get(3),
+        actor: row.get(4),
+        reason: row.get(5),
+        // Written by the audit trigger as JSON; a hand-made note that is not is shown as text.
+        changes: changes.map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))),
+    }
+}
+
+fn account(row: &Row) -> Account {
+    Account { id: row.get(0), name: row.get(1), created_at: row.get(2) }
+}
+
+fn auth_entry_of(row: &Row) -> AuthEntry {
+    let hash: String = row.get(0);
+    AuthEntry {
+        // The schema's CHECK keeps it 64 lowercase hex digits; anything else matches no secret.
+        secret_hash: SecretHash::from_hex(&hash).ok(),
+        active: row.get(1),
+        label: row.get(2),
+        last_used_ms: row.get(3),
+        expires_ms: row.get(4),
+        scopes: policy::scopes_from_stored(row.get(5)),
+        allowed_ips: AllowedIps::from_stored(row.get(6)),
+        rate_limit: rate_limit_of(row, 7),
+    }
+}
+
+const AUTH_SQL: &str = "SELECT api_secret_hash, active, label,
+        (extract(epoch FROM last_used_at::timestamptz) * 1000)::bigint, ledger_ms(expires_at),
+        scopes, allowed_ips, rate_limit, rate_limit_window_s
+   FROM api_credential WHERE api_key = $1";
+
+/// One page in registration order after the row whose key is `after` (its `seq` found by
+/// `cursor_sql`), by `page_sql` (which takes the seq and a limit), and the key of the last row when
+/// more follow.
+#[allow(clippy::too_many_arguments)] // as SQLite's keyset_page: each part of the query named
+async fn keyset_page<T>(
+    client: &impl GenericClient,
+    cursor_sql: &str,
+    page_sql: &str,
+    limit: u32,
+    after: Option<String>,
+    now: Option<i64>,
+    map: impl Fn(&Row) -> T,
+    key_of: impl Fn(&T) -> String,
+) -> Result<(Vec<T>, Option<String>), StoreError> {
+    let after_seq: i64 = match after {
+        None => 0,
+        Some(key) => {
+            let stmt = client.prepare_cached(cursor_sql).await.map_err(pg_err)?;
+            client
+                .query_opt(&stmt, &[&key])
+                .await
+                .map_err(pg_err)?
+                .map(|r| r.get(0))
+                .ok_or(StoreError::UnknownCursor(key))?
+        }
+    };
+    let stmt = client.prepare_cached(page_sql).await.map_err(pg_err)?;
+    let page = i64::from(limit) + 1;
+    let rows = match &now {
+        Some(now) => client.query(&stmt, &[&after_seq, &page, now]).await,
+        None => client.query(&stmt, &[&after_seq, &page]).await,
+    }
+    .map_err(pg_err)?;
+    let mut items: Vec<T> = rows.iter().map(map).collect();
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(key_of)
+    } else {
+        None
+    };
+    Ok((items, next))
+}
+
+/// One credential to insert, owned, for the store's runtime.
+struct InsertRow {
+    api_key: String,
+    hash: String,
+    label: Option<String>,
+    expires_ms: Option<i64>,
+    scopes: String,
+    allowed_ips: String,
+    rate_limit: Option<i32>,
+    window_s: Option<i32>,
+    registered_by: Option<String>,
+}
+
+/// Active credentials (not revoked, not expired at `now`).
+async fn count_active_with(client: &impl GenericClient, now: i64) -> Result<u64, StoreError> {
+    let stmt = client
+        .prepare_cached(&format!("SELECT count(*) FROM api_credential WHERE {}", ACTIVE_AT.replace("{}", "1")))
+        .await
+        .map_err(pg_err)?;
+    Ok(client.query_one(&stmt, &[&now]).await.map_err(pg_err)?.get::<_, i64>(0) as u64)
+}
+
+/// The oldest transaction still running (or the next one, when none runs), as of this statement.
+async fn horizon_now(client: &impl GenericClient) -> Result<u64, StoreError> {
+    let row =
+        client.query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", &[]).await.map_err(pg_err)?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+impl PgStore {
+    /// Connects to the database at `url` and brings its schema up to date
+    /// ([`OpenMode::CreateIfMissing`]) or requires a ledger schema there ([`OpenMode::MustExist`]).
+    /// A schema newer than this build is refused, whoever migrated it.
+    pub fn open(url: &str, mode: OpenMode) -> Result<Self, StoreError> {
+        let (config, tls_mode, root) =
+            parse_url(url).map_err(|detail| StoreError::Open { path: "the PostgreSQL URL".into(), detail })?;
+        let shown = shown(&config);
+        let open_err = |detail: String| StoreError::Open { path: shown.clone(), detail };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("et-store-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| open_err(e.to_string()))?;
+        let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = if tls_mode == Tls::Disable {
+            Manager::from_config(config, tokio_postgres::NoTls, manager_config)
+        } else {
+            let client = tls::client_config(tls_mode == Tls::VerifyFull, root.as_deref()).map_err(&open_err)?;
+            Manager::from_config(config, tokio_postgres_rustls::MakeRustlsConnect::new(client), manager_config)
+        };
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| open_err(e.to_string()))?;
+        let store = PgStore { runtime: Some(runtime), pool, shown, feed: Mutex::new(Feed::default()) };
+        let pool = store.pool.clone();
+        let shown = store.shown.clone();
+        store.run(async move {
+            let mut client =
+                pool.get().await.map_err(|e| StoreError::Open { path: shown.clone(), detail: e.to_string() })?;
+            migrate(&mut client, &shown, mode).await
+        })?;
+        // The feed starts at the end of the trail: events from before the store was opened are not returned.
+        let pool = store.pool.clone();
+        let feed = store.run(async move {
+            let mut client = pool.get().await.map_err(pool_err)?;
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(pg_err)?;
+            let horizon = horizon_now(&tx).await?;
+            let rows = tx
+                .query(
+                    "SELECT id, txid::text::bigint FROM credential_audit WHERE txid >= $1::bigint::text::xid8",
+                    &[&(horizon as i64)],
+                )
+                .await
+                .map_err(pg_err)?;
+            tx.commit().await.map_err(pg_err)?;
+            let seen = rows.iter().map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1) as u64)).collect();
+            Ok::<_, StoreError>(Feed { horizon, round_start: None, cursor: (horizon, 0), seen })
+        })?;
+        *store.feed.lock().unwrap_or_else(PoisonError::into_inner) = feed;
+        Ok(store)
+    }
+
+    /// Runs `work` on the store's runtime and waits for its answer.
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.runtime.as_ref().expect("the runtime lives as long as the store").spawn(async move {
+            let _ = tx.send(work.await);
+        });
+        rx.recv().unwrap_or_else(|_| Err(StoreError::Postgres("the database task ended without an answer".into())))
+    }
+
+    /// A pooled connection, for work that needs one.
+    fn with_client<T: Send + 'static, F>(
+        &self,
+        work: impl FnOnce(deadpool_postgres::Object) -> F + Send + 'static,
+    ) -> Result<T, StoreError>
+    where
+        F: Future<Output = Result<T, StoreError>> + Send,
+    {
+        let pool = self.pool.clone();
+        self.run(async move {
+            let client = pool.get().await.map_err(pool_err)?;
+            work(client).await
+        })
+    }
+}
+
+async fn migrate(client: &mut deadpool_postgres::Object, shown: &str, mode: OpenMode) -> Result<(), StoreError> {
+    let tx = client.transaction().await.map_err(pg_err)?;
+    // Replicas starting together wait here for the one migrating; the lock ends with the transaction.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(pg_err)?;
+    let has_table: bool =
+        tx.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[]).await.map_err(pg_err)?.get(0);
+    let version: i64 = if has_table {
+        tx.query_one("SELECT coalesce(max(version), 0)::bigint FROM schema_version", &[]).await.map_err(pg_err)?.get(0)
+    } else {
+        0
+    };
+    if version > PG_SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema { path: shown.to_owned(), found: version, supported: PG_SCHEMA_VERSION });
+    }
+    if version == 0 {
+        if mode == OpenMode::MustExist {
+            return Err(StoreError::NotALedgerDatabase { path: shown.to_owned() });
+        }
+        let tables: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM pg_class WHERE relname IN ('api_credential', 'credential_audit')
+                    AND relnamespace = current_schema()::regnamespace",
+                &[],
+            )
+            .await
+            .map_err(pg_err)?
+            .get(0);
+        if tables != 0 {
+            return Err(StoreError::NotALedgerDatabase { path: shown.to_owned() });
+        }
+        tx.batch_execute(
+            "CREATE TABLE schema_version (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await
+        .map_err(pg_err)?;
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        tx.batch_execute(sql).await.map_err(pg_err)?;
+        tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&(i as i64 + 1)]).await.map_err(pg_err)?;
+    }
+    tx.commit().await.map_err(pg_err)
+}
+
+impl CredentialStore for PgStore {
+    fn register_many(
+        &self,
+        credentials: &[NewCredential],
+        max_active: Option<u64>,
+    ) -> Vec<Result<CredentialRecord, StoreError>> {
+        let checked: Vec<Result<(), StoreError>> = credentials.iter().map(check_new).collect();
+        let rows: Vec<InsertRow> = credentials
+            .iter()
+            .map(|c| InsertRow {
+                api_key: c.api_key.as_str().to_owned(),
+                hash: c.secret_hash.to_hex(),
+                label: c.label.clone(),
+                expires_ms: c.expires_at,
+                scopes: policy::scopes_json(c.scopes),
+                allowed_ips: policy::ips_json(&c.allowed_ips),
+                rate_limit: c.rate_limit.map(|r| r.limit as i32),
+                window_s: c.rate_limit.map(|r| r.window_s as i32),
+                registered_by: c.registered_by.clone(),
+            })
+            .collect();
+        let n = rows.len();
+        let answer = self.with_client(move |mut client| async move {
+            let now = now_ms();
+            let tx = client.transaction().await.map_err(pg_err)?;
+            let mut active = match max_active {
+                Some(_) => {
+                    // Counted and inserted under one lock, so replicas registering together cannot
+                    // both pass the count.
+                    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LIMIT_LOCK]).await.map_err(pg_err)?;
+                    count_active_with(&tx, now).await?
+                }
+                None => 0,
+            };
+            let insert =
+                tx.prepare_cached(&format!("{INSERT_SQL} RETURNING {RECORD_COLUMNS}")).await.map_err(pg_err)?;
+            let mut results = Vec::with_capacity(rows.len());
+            let mut stored = 0;
+            for (i, (row, check)) in rows.iter().zip(checked).enumerate() {
+                if let Err(refused) = check {
+                    results.push(Err(refused));
+                    continue;
+                }
+                if let Some(max) = max_active.filter(|max| active >= *max) {
+                    results.push(Err(StoreError::LimitReached { max }));
+                    continue;
+                }
+                // A savepoint per row, so a duplicate fails alone and the batch goes on.
+                tx.batch_execute(&format!("SAVEPOINT r{i}")).await.map_err(pg_err)?;
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
+                    &row.api_key,
+                    &row.hash,
+                    &row.label,
+                    &row.expires_ms,
+                    &row.scopes,
+                    &row.allowed_ips,
+                    &row.rate_limit,
+                    &row.window_s,
+                    &row.registered_by,
+                ];
+                match tx.query_one(&insert, &params).await {
+                    Ok(r) => {
+                        tx.batch_execute(&format!("RELEASE SAVEPOINT r{i}")).await.map_err(pg_err)?;
+                        let rec = record_at(now)(&r);
+                        if rec.status == CredentialStatus::Active {
+                            active += 1;
+                        }
+                        stored += 1;
+                        results.push(Ok(rec));
+                    }
+                    Err(e) if is_duplicate(&e) => {
+                        tx.batch_execute(&format!("ROLLBACK TO SAVEPOINT r{i}")).await.map_err(pg_err)?;
+                        results.push(Err(StoreError::Duplicate));
+                    }
+                    Err(e) => return Err(pg_err(e)),
+                }
+            }
+            if stored > 0 {
+                // The answers count only once the commit succeeded.
+                tx.commit().await.map_err(pg_err)?;
+            }
+            Ok(results)
+        });
+        match answer {
+            Ok(results) => results,
+            Err(e) => (0..n).map(|_| Err(StoreError::Postgres(e.to_string()))).collect(),
+        }
+    }
+
+    fn update(&self, api_key: &str, update: &CredentialUpdate, actor: &str) -> Result<CredentialRecord, StoreError> {
+        if let Some(expires) = update.expires_at {
+            check_expiry(expires)?;
+        }
+        if let Some(rate_limit) = update.rate_limit {
+            check_rate_limit(rate_limit)?;
+        }
+        let key = api_key.to_owned();
+        let actor = actor.to_owned();
+        let rate_limit = update.rate_limit.flatten();
+        let (set_label, label) = (update.label.is_some(), update.label.clone().flatten());
+        let (set_scopes, scopes) = (update.scopes.is_some(), update.scopes.map(policy::scopes_json));
+        let (set_ips, ips) = (update.allowed_ips.is_some(), update.allowed_ips.as_deref().map(policy::ips_json));
+        let (set_expiry, expiry) = (update.expires_at.is_some(), update.expires_at.flatten());
+        let (set_limit, limit, window) =
+            (update.rate_limit.is_some(), rate_limit.map(|r| r.limit as i32), rate_limit.map(|r| r.window_s as i32));
+        self.with_client(move |client| async move {
+            let stmt =
+                client.prepare_cached(&format!("{UPDATE_SQL} RETURNING {RECORD_COLUMNS}")).await.map_err(pg_err)?;
+            let row = client
+                .query_opt(
+                    &stmt,
+                    &[
+                        &key,
+                        &set_label,
+                        &label,
+                        &set_scopes,
+                        &scopes,
+                        &set_ips,
+                        &ips,
+                        &set_expiry,
+                        &expiry,
+                        &set_limit,
+                        &limit,
+                        &window,
+                        &actor,
+                    ],
+                )
+                .await
+                .map_err(pg_err)?;
+            row.as_ref().map(record_at(now_ms())).ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn count_active(&self) -> Result<u64, StoreError> {
+        self.with_client(|client| async move { count_active_with(&client, now_ms()).await })
+    }
+
+    fn auth_entry(&self, api_key: &str) -> Result<Option<AuthEntry>, StoreError> {
+        let key = api_key.to_owned();
+        self.with_client(move |client| async move {
+            let stmt = client.prepare_cached(AUTH_SQL).await.map_err(pg_err)?;
+            Ok(client.query_opt(&stmt, &[&key]).await.map_err(pg_err)?.as_ref().map(auth_entry_of))
+        })
+    }
+
+    fn get(&self, api_key: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        let key = api_key.to_owned();
+        self.with_client(move |client| async move {
+            let stmt = client
+                .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM api_credential WHERE api_key = $1"))
+                .await
+                .map_err(pg_err)?;
+            Ok(client.query_opt(&stmt, &[&key]).await.map_err(pg_err)?.as_ref().map(record_at(now_ms())))
+        })
+    }
+
+    fn list(
+        &self,
+        status: StatusFilter,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<(Vec<CredentialRecord>, Option<String>), StoreError> {
+        let now = now_ms();
+        // Expiry is judged against one `now`, passed as $3, for the filter and the status alike.
+        let (filter, now_param) = match status {
+            StatusFilter::Active => (format!("{} AND", ACTIVE_AT.replace("{}", "3")), Some(now)),
+            StatusFilter::Expired => {
+                ("active AND expires_at IS NOT NULL AND ledger_ms(expires_at) <= $3 AND".to_owned(), Some(now))
+            }
+            StatusFilter::Revoked => ("NOT active AND".to_owned(), None),
+            StatusFilter::All => (String::new(), None),
+        };
+        let page_sql =
+            format!("SELECT {RECORD_COLUMNS} FROM api_credential WHERE {filter} seq > $1 ORDER BY seq LIMIT $2");
+        let after = after.map(str::to_owned);
+        self.with_client(move |client| async move {
+            keyset_page(
+                &client,
+                "SELECT seq FROM api_credential WHERE api_key = $1",
+                &page_sql,
+                limit,
+                after,
+                now_param,
+                record_at(now),
+                |r| r.api_key.clone(),
+            )
+            .await
+        })
+    }
+
+    fn revoke(&self, api_key: &str, by: &str, reason: Option<&str>) -> Result<CredentialRecord, StoreError> {
+        let (key, by, reason) = (api_key.to_owned(), by.to_owned(), reason.map(str::to_owned));
+        self.with_client(move |client| async move {
+            let stmt =
+                client.prepare_cached(&format!("{REVOKE_SQL} RETURNING {RECORD_COLUMNS}")).await.map_err(pg_err)?;
+            let row = client.query_opt(&stmt, &[&key, &by, &reason]).await.map_err(pg_err)?;
+            row.as_ref().map(record_at(now_ms())).ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn record_usage(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let (keys, millis): (Vec<String>, Vec<i64>) = uses.iter().cloned().unzip();
+        self.with_client(move |client| async move {
+            // One statement for the batch; a time is written only when it is later than the stored
+            // one by at least the resolution (a busy credential costs one write a minute).
+            let stmt = client
+                .prepare_cached(
+                    "UPDATE api_credential c
+                        SET last_used_at = ledger_from_ms(u.ms)
+                       FROM unnest($1::text[], $2::bigint[]) AS u(api_key, ms)
+                      WHERE c.api_key = u.api_key
+                        AND (c.last_used_at IS NULL
+                             OR (extract(epoch FROM c.last_used_at::timestamptz) * 1000)::bigint <= u.ms - $3)",
+                )
+                .await
+                .map_err(pg_err)?;
+            client.execute(&stmt, &[&keys, &millis, &crate::USAGE_RESOLUTION_MS]).await.map_err(pg_err)?;
+            Ok(())
+        })
+    }
+
+    fn poll_changes(&self) -> Result<Changes, StoreError> {
+        let mut feed = self.feed.lock().unwrap_or_else(PoisonError::into_inner);
+        let (horizon, round_start, cursor) = (feed.horizon, feed.round_start, feed.cursor);
+        let (round_start, rows) = self.with_client(move |client| async move {
+            let round_start = match round_start {
+                Some(start) => start,
+                None => horizon_now(&client).await?,
+            };
+            let stmt = client
+                .prepare_cached(&format!(
+                    "SELECT {AUDIT_COLUMNS}, txid::text::bigint FROM credential_audit
+                      WHERE (txid, id) > ($1::bigint::text::xid8, $2) AND txid >= $3::bigint::text::xid8
+                      ORDER BY txid, id LIMIT $4"
+                ))
+                .await
+                .map_err(pg_err)?;
+            let rows = client
+                .query(&stmt, &[&(cursor.0 as i64), &cursor.1, &(horizon as i64), &(AUDIT_PAGE as i64 + 1)])
+                .await
+                .map_err(pg_err)?;
+            Ok((round_start, rows))
+        })?;
+        // Only now that the rows are read does the feed move on: a failed read is retried whole.
+        let more = rows.len() > AUDIT_PAGE;
+        let mut events = Vec::new();
+        for row in rows.iter().take(AUDIT_PAGE) {
+            let txid = row.get::<_, i64>(7) as u64;
+            let event = audit_event(row);
+            feed.cursor = (txid, event.id);
+            if feed.seen.insert(event.id, txid).is_none() {
+                events.push(event);
+            }
+        }
+        if more {
+            feed.round_start = Some(round_start);
+        } else {
+            // The round is over: the next one reads from the transactions running when this one began.
+            feed.horizon = feed.horizon.max(round_start);
+            feed.round_start = None;
+            feed.cursor = (feed.horizon, 0);
+            let h = feed.horizon;
+            feed.seen.retain(|_, txid| *txid >= h);
+        }
+        events.sort_by_key(|e| e.id);
+        Ok(Changes { committed: !events.is_empty(), events, more, schema_changed: false, rewound: false })
+    }
+
+    fn auth_entries(&self, api_keys: &[&str]) -> Result<Vec<Option<AuthEntry>>, StoreError> {
+        let keys: Vec<String> = api_keys.iter().map(|k| (*k).to_owned()).collect();
+        self.with_client(move |mut client| async move {
+            // One snapshot for them all.
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(pg_err)?;
+            let stmt = tx.prepare_cached(AUTH_SQL).await.map_err(pg_err)?;
+            let mut entries = Vec::with_capacity(keys.len());
+            for key in &keys {
+                entries.push(tx.query_opt(&stmt, &[key]).await.map_err(pg_err)?.as_ref().map(auth_entry_of));
+            }
+            tx.commit().await.map_err(pg_err)?;
+            Ok(entries)
+        })
+    }
+
+    fn audit_page(
+        &self,
+        api_key: Option<&str>,
+        limit: u32,
+        after: Option<i64>,
+    ) -> Result<(Vec<AuditEvent>, Option<i64>), StoreError> {
+        let key = api_key.map(str::to_owned);
+        let before = after.unwrap_or(i64::MAX);
+        // One row more than asked says whether another page follows.
+        let page = i64::from(limit) + 1;
+        self.with_client(move |client| async move {
+            let rows = match &key {
+                Some(key) => {
+                    let stmt = client
+                        .prepare_cached(&format!(
+                            "SELECT {AUDIT_COLUMNS} FROM credential_audit WHERE api_key = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                        ))
+                        .await
+                        .map_err(pg_err)?;
+                    client.query(&stmt, &[key, &before, &page]).await
+                }
+                None => {
+                    let stmt = client
+                        .prepare_cached(&format!(
+                            "SELECT {AUDIT_COLUMNS} FROM credential_audit WHERE id < $1 ORDER BY id DESC LIMIT $2"
+                        ))
+                        .await
+                        .map_err(pg_err)?;
+                    client.query(&stmt, &[&before, &page]).await
+                }
+            }
+            .map_err(pg_err)?;
+            let mut events: Vec<AuditEvent> = rows.iter().map(audit_event).collect();
+            let next = if events.len() > limit as usize {
+                events.truncate(limit as usize);
+                events.last().map(|e| e.id)
+            } else {
+                None
+            };
+            Ok((events, next))
+        })
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        self.with_client(|client| async move {
+            let stmt = client
+                .prepare_cached("SELECT active, count(*) FROM api_credential GROUP BY active")
+                .await
+                .map_err(pg_err)?;
+            let mut counts = Counts::default();
+            for row in client.query(&stmt, &[]).await.map_err(pg_err)? {
+                let n = row.get::<_, i64>(1) as u64;
+                if row.get::<_, bool>(0) {
+                    counts.active = n;
+                } else {
+                    counts.revoked = n;
+                }
+            }
+            Ok(counts)
+        })
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        self.with_client(|client| async move {
+            let stmt = client.prepare_cached("SELECT 1 FROM api_credential LIMIT 1").await.map_err(pg_err)?;
+            client.query(&stmt, &[]).await.map_err(pg_err)?;
+            Ok(())
+        })
+    }
+
+    fn check_revocable(&self) -> Result<(), StoreError> {
+        self.with_client(|mut client| async move {
+            let blocked = |e: tokio_postgres::Error| StoreError::RevocationBlocked { detail: e.to_string() };
+            // Rolled back when dropped: nothing is written.
+            let tx = client.transaction().await.map_err(pg_err)?;
+            // A read-only standby (after a failover to the wrong host) cannot revoke either.
+            let key: Option<String> = tx
+                .query_opt("SELECT api_key FROM api_credential WHERE active LIMIT 1 FOR UPDATE SKIP LOCKED", &[])
+                .await
+                .map_err(blocked)?
+                .map(|r| r.get(0));
+            if let Some(key) = key {
+                let changed = tx
+                    .execute(REVOKE_SQL, &[&key, &"ledgerd", &Some("write probe, rolled back")])
+                    .await
+                    .map_err(blocked)?;
+                if changed != 1 {
+                    return Err(StoreError::RevocationBlocked { detail: "an UPDATE of active changed no row".into() });
+                }
+            }
+            tx.execute(
+                "INSERT INTO credential_audit (api_key, action, actor, reason) VALUES ('-', 'revoke', 'ledgerd', 'write probe, rolled back')",
+                &[],
+            )
+            .await
+            .map_err(blocked)?;
+            tx.rollback().await.map_err(pg_err)
+        })
+    }
+
+    fn check_write(&self) -> Result<(), StoreError> {
+        self.check_revocable()
+    }
+
+    fn path_shown(&self) -> String {
+        self.shown.clone()
+    }
+
+    fn create_account(&self, name: &str, created_by: &str) -> Result<Account, StoreError> {
+        let (name, by) = (name.to_owned(), created_by.to_owned());
+        let id = format!("acc_{}", et_core::random_hex16());
+        self.with_client(move |client| async move {
+            let stmt = client
+                .prepare_cached(
+                    "INSERT INTO account (id, name, created_by) VALUES ($1, $2, $3) RETURNING id, name, created_at",
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(account(&client.query_one(&stmt, &[&id, &name, &by]).await.map_err(pg_err)?))
+        })
+    }
+
+    fn list_accounts(&self, limit: u32, after: Option<&str>) -> Result<(Vec<Account>, Option<String>), StoreError> {
+        let after = after.map(str::to_owned);
+        self.with_client(move |client| async move {
+            keyset_page(
+                &client,
+                "SELECT seq FROM account WHERE id = $1",
+                "SELECT id, name, created_at FROM account WHERE seq > $1 ORDER BY seq LIMIT $2",
+                limit,
+                after,
+                None,
+                account,
+                |a| a.id.clone(),
+            )
+            .await
+        })
+    }
+
+    fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        let id = id.to_owned();
+        self.with_client(move |client| async move {
+            let stmt = client
+                .prepare_cached("SELECT id, name, created_at FROM account WHERE id = $1")
+                .await
+                .map_err(pg_err)?;
+            Ok(client.query_opt(&stmt, &[&id]).await.map_err(pg_err)?.as_ref().map(account))
+        })
+    }
+}

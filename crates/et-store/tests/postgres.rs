@@ -1,0 +1,137 @@
+//! What only the PostgreSQL backend has: migrations under an advisory lock and a refusal of a newer
+//! schema, the connection URL (sslmode, several hosts), and a change feed that misses no audit row
+//! whose transaction commits out of id order. The rules both backends share are in conformance.rs.
+
+use et_core::{ApiKey, ApiSecret};
+use et_store::{CredentialStore, NewCredential, OpenMode, PgStore, StoreError};
+
+fn new_credential() -> NewCredential {
+    let secret = ApiSecret::parse(&format!("sk_{}", "cd".repeat(32))).unwrap();
+    NewCredential::new(ApiKey::generate(), secret.hash(), None)
+}
+
+#[test]
+fn replicas_starting_together_migrate_once() {
+    let db = et_pgtest::database();
+    let opened: Vec<_> = (0..6)
+        .map(|_| {
+            let url = db.url.clone();
+            std::thread::spawn(move || PgStore::open(&url, OpenMode::CreateIfMissing).map(drop))
+        })
+        .collect();
+    for o in opened {
+        o.join().unwrap().unwrap();
+    }
+    let applied = db.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version").unwrap();
+    let all: Vec<String> = (1..=et_store::PG_SCHEMA_VERSION).map(|v| v.to_string()).collect();
+    assert_eq!(applied.trim(), all.join(","), "each migration once");
+}
+
+#[test]
+fn a_replica_older_than_the_schema_refuses_to_start_and_says_so() {
+    let db = et_pgtest::database();
+    drop(PgStore::open(&db.url, OpenMode::CreateIfMissing).unwrap());
+    db.psql("INSERT INTO schema_version (version) VALUES (99)").unwrap();
+    let err = PgStore::open(&db.url, OpenMode::CreateIfMissing).unwrap_err();
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("newer than this program understands") && message.contains("upgrade"), "{message}");
+    assert!(!message.contains("password"), "{message}");
+}
+
+#[test]
+fn etctl_db_mode_creates_nothing_and_a_foreign_database_is_refused() {
+    let db = et_pgtest::database();
+    let err = PgStore::open(&db.url, OpenMode::MustExist).unwrap_err();
+    assert!(matches!(err, StoreError::NotALedgerDatabase { .. }), "{err}");
+    assert_eq!(db.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").unwrap().trim(), "0");
+    db.psql("CREATE TABLE api_credential (x int)").unwrap();
+    let err = PgStore::open(&db.url, OpenMode::CreateIfMissing).unwrap_err();
+    assert!(matches!(err, StoreError::NotALedgerDatabase { .. }), "{err}");
+}
+
+#[test]
+fn the_url_takes_sslmode_and_several_hosts() {
+    let db = et_pgtest::database();
+    let port = et_pgtest::server().port();
+    let name = &db.name;
+    // The test server has no TLS: prefer falls back to plain, require and verify-full refuse.
+    PgStore::open(&format!("{}?sslmode=disable", db.url), OpenMode::CreateIfMissing).unwrap();
+    PgStore::open(&format!("{}?sslmode=prefer", db.url), OpenMode::MustExist).unwrap();
+    for mode in ["require", "verify-full"] {
+        let err = PgStore::open(&format!("{}?sslmode={mode}", db.url), OpenMode::MustExist).unwrap_err();
+        assert!(err.to_string().contains("TLS") || err.to_string().contains("tls"), "{mode}: {err}");
+    }
+    let err = PgStore::open(&format!("{}?sslmode=verify-ca", db.url), OpenMode::MustExist).unwrap_err();
+    assert!(err.to_string().contains("sslmode=verify-ca is not supported"), "{err}");
+    // The first host takes no connections: the second, writable one is used.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url =
+        format!("postgresql://postgres@127.0.0.1:{closed},127.0.0.1:{port}/{name}?target_session_attrs=read-write");
+    let store = PgStore::open(&url, OpenMode::MustExist).unwrap();
+    store.register(&new_credential()).unwrap();
+    // A password never shows in messages.
+    let err = PgStore::open(&format!("postgres://postgres:hunter2@127.0.0.1:{closed}/{name}"), OpenMode::MustExist)
+        .unwrap_err();
+    assert!(!err.to_string().contains("hunter2") && !format!("{err:?}").contains("hunter2"), "{err}");
+}
+
+/// Audit ids are handed out at insert, not at commit: a revocation whose transaction holds a lower
+/// id commits after one with a higher id. Reading "ids above the last seen" would lose it.
+#[test]
+fn an_audit_row_committed_out_of_id_order_is_not_missed() {
+    let db = et_pgtest::database();
+    let store = PgStore::open(&db.url, OpenMode::CreateIfMissing).unwrap();
+    let (slow, fast) = (new_credential(), new_credential());
+    store.register(&slow).unwrap();
+    store.register(&fast).unwrap();
+    store.poll_changes().unwrap();
+    let sleeper = {
+        let db = db.clone();
+        let key = slow.api_key.to_string();
+        std::thread::spawn(move || {
+            db.psql(&format!("UPDATE api_credential SET active = false WHERE api_key = '{key}'; SELECT pg_sleep(2)"))
+        })
+    };
+    // Its audit row exists (uncommitted) before the other revocation takes the next id.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while db.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'").unwrap().trim() != "1" {
+        assert!(std::time::Instant::now() < deadline, "the slow transaction did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    store.revoke(fast.api_key.as_str(), "ak_x", None).unwrap();
+    let first = store.poll_changes().unwrap().events;
+    assert_eq!(first.iter().map(|e| e.api_key.as_str()).collect::<Vec<_>>(), [fast.api_key.as_str()]);
+    sleeper.join().unwrap().unwrap();
+    let second = store.poll_changes().unwrap().events;
+    assert_eq!(second.len(), 1);
+    assert_eq!((second[0].api_key.as_str(), second[0].actor.as_str()), (slow.api_key.as_str(), "db"));
+    assert!(second[0].id < first[0].id, "the late one has the lower id");
+    assert!(store.poll_changes().unwrap().events.is_empty());
+}
+
+#[test]
+fn the_audit_trail_is_read_in_pages() {
+    let db = et_pgtest::database();
+    let store = PgStore::open(&db.url, OpenMode::CreateIfMissing).unwrap();
+    db.psql(
+        "INSERT INTO credential_audit (api_key, action, actor) \
+         SELECT 'ak_' || i, 'register', 'import' FROM generate_series(1, 25001) i",
+    )
+    .unwrap();
+    let mut pages = Vec::new();
+    let mut ids = Vec::new();
+    loop {
+        let changes = store.poll_changes().unwrap();
+        ids.extend(changes.events.iter().map(|e| e.id));
+        pages.push(changes.events.len());
+        if !changes.more {
+            break;
+        }
+    }
+    assert_eq!(pages, [10_000, 10_000, 5_001]);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 25_001, "each once");
+    assert!(store.poll_changes().unwrap().events.is_empty());
+}
