@@ -40,8 +40,8 @@ fn list_status_expired_shows_what_expired_and_not_what_was_revoked() {
 
     let listed = time_until(DEADLINE, || keys(&home, &ledger, &operator, "expired") == [lapsed.0.clone()]);
     assert!(listed.is_some(), "{:?}", keys(&home, &ledger, &operator, "expired"));
-    assert_eq!(keys(&home, &ledger, &operator, "active"), [operator.0.clone()]);
-    assert_eq!(keys(&home, &ledger, &operator, "revoked"), [revoked.0.clone()]);
+    assert_eq!(keys(&home, &ledger, &operator, "active"), vec![operator.0.clone()]);
+    assert_eq!(keys(&home, &ledger, &operator, "revoked"), vec![revoked.0.clone()]);
     assert_eq!(keys(&home, &ledger, &operator, "all").len(), 3);
 
     // The table (off a terminal: one line a row, every column) and the record say why.
