@@ -269,7 +269,7 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'etctl;db;list'= {
-            cand --db 'The ledger''s SQLite file; it must exist (nothing is ever created)'
+            cand --db 'The ledger''s SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)'
             cand --status 'Which credentials'
             cand --label 'Only credentials whose label matches this glob (`*` any run of characters, `?` one; exact otherwise)'
             cand --json 'A JSON array of credential records'
@@ -281,7 +281,7 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --version 'Print version'
         }
         &'etctl;db;revoke'= {
-            cand --db 'The ledger''s SQLite file; it must exist (nothing is ever created)'
+            cand --db 'The ledger''s SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)'
             cand --reason 'Why, for the audit trail (who did it is recorded as well)'
             cand -y 'Do not ask for confirmation (required without a terminal)'
             cand --yes 'Do not ask for confirmation (required without a terminal)'
@@ -292,7 +292,7 @@ set edit:completion:arg-completer[etctl] = {|@words|
             cand --version 'Print version'
         }
         &'etctl;db;audit'= {
-            cand --db 'The ledger''s SQLite file; it must exist (nothing is ever created)'
+            cand --db 'The ledger''s SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)'
             cand --limit 'Only the newest N events [default: all of them]'
             cand --json 'A JSON array of audit events ({id, at, api_key, action, actor, reason, changes})'
             cand -h 'Print help'

@@ -190,7 +190,7 @@ complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subc
 complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke audit help" -f -a "revoke" -d 'Revoke a credential straight in the database (audited as `db`, with who and why)'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke audit help" -f -a "audit" -d 'Show the audit trail straight from the database, newest first: every registration, change and revocation, with who made it (an ak_ key, `api`, or `db` for SQL by hand)'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and not __fish_seen_subcommand_from list revoke audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l db -d 'The ledger\'s SQLite file; it must exist (nothing is ever created)' -r -F
+complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l db -d 'The ledger\'s SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)' -r -F
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -l status -d 'Which credentials' -r -f -a "active\t'Usable now: neither revoked nor expired'
 expired\t'Past its expiry, not revoked'
 revoked\t''
@@ -200,13 +200,13 @@ complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcomma
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only the keys, one per line (for xargs)'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l db -d 'The ledger\'s SQLite file; it must exist (nothing is ever created)' -r -F
+complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l db -d 'The ledger\'s SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)' -r -F
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l reason -d 'Why, for the audit trail (who did it is recorded as well)' -r
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -l dry-run -d 'Say what would be revoked, and change nothing'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
-complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from audit" -l db -d 'The ledger\'s SQLite file; it must exist (nothing is ever created)' -r -F
+complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from audit" -l db -d 'The ledger\'s SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)' -r -F
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from audit" -l limit -d 'Only the newest N events [default: all of them]' -r
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from audit" -l json -d 'A JSON array of audit events ({id, at, api_key, action, actor, reason, changes})'
 complete -c etctl -n "__fish_etctl_using_subcommand db; and __fish_seen_subcommand_from audit" -s h -l help -d 'Print help'

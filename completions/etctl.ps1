@@ -299,7 +299,7 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             break
         }
         'etctl;db;list' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The ledger''s SQLite file; it must exist (nothing is ever created)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The ledger''s SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Which credentials')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Only credentials whose label matches this glob (`*` any run of characters, `?` one; exact otherwise)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array of credential records')
@@ -312,7 +312,7 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             break
         }
         'etctl;db;revoke' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The ledger''s SQLite file; it must exist (nothing is ever created)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The ledger''s SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, for the audit trail (who did it is recorded as well)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
@@ -324,7 +324,7 @@ Register-ArgumentCompleter -Native -CommandName 'etctl' -ScriptBlock {
             break
         }
         'etctl;db;audit' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The ledger''s SQLite file; it must exist (nothing is ever created)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The ledger''s SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only the newest N events [default: all of them]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array of audit events ({id, at, api_key, action, actor, reason, changes})')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -372,7 +372,7 @@ _arguments "${_arguments_options[@]}" : \
         case $line[1] in
             (list)
 _arguments "${_arguments_options[@]}" : \
-'--db=[The ledger'\''s SQLite file; it must exist (nothing is ever created)]:PATH:_files' \
+'--db=[The ledger'\''s SQLite file, or its PostgreSQL URL (postgres\://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)]:PATH|URL:_files' \
 '--status=[Which credentials]:STATUS:((active\:"Usable now\: neither revoked nor expired"
 expired\:"Past its expiry, not revoked"
 revoked\:""
@@ -389,7 +389,7 @@ all\:""))' \
 ;;
 (revoke)
 _arguments "${_arguments_options[@]}" : \
-'--db=[The ledger'\''s SQLite file; it must exist (nothing is ever created)]:PATH:_files' \
+'--db=[The ledger'\''s SQLite file, or its PostgreSQL URL (postgres\://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)]:PATH|URL:_files' \
 '--reason=[Why, for the audit trail (who did it is recorded as well)]:REASON:_default' \
 '-y[Do not ask for confirmation (required without a terminal)]' \
 '--yes[Do not ask for confirmation (required without a terminal)]' \
@@ -403,7 +403,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (audit)
 _arguments "${_arguments_options[@]}" : \
-'--db=[The ledger'\''s SQLite file; it must exist (nothing is ever created)]:PATH:_files' \
+'--db=[The ledger'\''s SQLite file, or its PostgreSQL URL (postgres\://user@host/ledger, as LEDGERD_DB); it must hold a ledger already (nothing is ever created)]:PATH|URL:_files' \
 '--limit=[Only the newest N events \[default\: all of them\]]:N:_default' \
 '--json[A JSON array of audit events ({id, at, api_key, action, actor, reason, changes})]' \
 '-h[Print help]' \

@@ -44,6 +44,12 @@ pub fn server() -> &'static Server {
     SERVER.get_or_init(Server::start_new)
 }
 
+/// A server of its own, for a test that stops and starts it (the shared [`server`] must stay up
+/// for the other tests of the binary). Stopped, and its directory removed, when dropped.
+pub fn private_server() -> Server {
+    Server::start_new()
+}
+
 /// A database only one test uses.
 pub fn database() -> Database {
     server().create_database()
@@ -55,13 +61,40 @@ pub struct Database {
     pub name: String,
     /// `postgres://postgres@127.0.0.1:PORT/NAME`
     pub url: String,
+    psql: PathBuf,
+    socket_dir: PathBuf,
+    port: u16,
 }
 
 impl Database {
     /// Runs `sql` in `psql` (as an operator would, `ON_ERROR_STOP`): its output, or the error
     /// PostgreSQL gave.
     pub fn psql(&self, sql: &str) -> Result<String, String> {
-        server().psql(&self.name, sql)
+        run_psql(&self.psql, &self.socket_dir, self.port, &self.name, sql)
+    }
+}
+
+fn run_psql(psql: &Path, socket_dir: &Path, port: u16, db: &str, sql: &str) -> Result<String, String> {
+    let out: Output = Command::new(psql)
+        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h"])
+        .arg(socket_dir)
+        .args(["-p", &port.to_string(), "-U", "postgres", "-d", db, "-c", sql])
+        .output()
+        .expect("run psql");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // The supervising shell sees its stdin close: it stops the server and removes its directory.
+        if let Some((mut child, stdin)) = self.running.get_mut().unwrap().take() {
+            drop(stdin);
+            let _ = child.wait();
+        }
     }
 }
 
@@ -196,30 +229,25 @@ impl Server {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// A new, empty database on this server.
+    pub fn database(&self) -> Database {
+        self.create_database()
+    }
+
     /// Creates a new, empty database.
     pub fn create_database(&self) -> Database {
         let name = format!("t{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::Relaxed));
         self.psql_as("postgres", &format!("CREATE DATABASE {name}")).expect("create a test database");
-        Database { url: self.url(&name), name }
+        Database { url: self.url(&name), name, psql: self.psql_path(), socket_dir: self.dir.clone(), port: self.port }
     }
 
-    /// Runs `sql` in `psql` on database `db`.
+    /// Runs `sql` in `psql` on database `db` of this server.
     pub fn psql(&self, db: &str, sql: &str) -> Result<String, String> {
         self.psql_as(db, sql)
     }
 
     fn psql_as(&self, db: &str, sql: &str) -> Result<String, String> {
-        let out: Output = Command::new(self.psql_path())
-            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h"])
-            .arg(&self.dir)
-            .args(["-p", &self.port.to_string(), "-U", "postgres", "-d", db, "-c", sql])
-            .output()
-            .expect("run psql");
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        run_psql(&self.psql_path(), &self.dir, self.port, db, sql)
     }
 
     fn psql_path(&self) -> PathBuf {

@@ -9,7 +9,7 @@ mod sqlite;
 
 pub use et_api::{Account, AuditEvent, CredentialRecord, CredentialStatus, RateLimit, Scope, Scopes, StatusFilter};
 pub use ipnet::IpNet;
-pub use pg::{PG_SCHEMA_VERSION, PgStore, is_postgres_url};
+pub use pg::{PG_SCHEMA_VERSION, PgStore, is_postgres_url, url_shown};
 pub use policy::{AllowedIps, LATEST_EXPIRY_MS, format_time_ms, parse_ip_net, parse_time_ms};
 pub use sqlite::{OpenMode, SCHEMA_VERSION, SqliteStore, USAGE_RESOLUTION_MS};
 

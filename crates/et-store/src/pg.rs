@@ -190,6 +190,11 @@ fn parse_url(url: &str) -> Result<(Config, Tls, Option<String>), String> {
     Ok((config, tls, root))
 }
 
+/// `url` as messages and logs may show it: hosts, ports, user and database, never a password.
+pub fn url_shown(url: &str) -> String {
+    parse_url(url).map_or_else(|_| "the PostgreSQL URL".to_owned(), |(config, _, _)| shown(&config))
+}
+
 /// The database as messages show it: hosts, ports, user and database, never a password.
 fn shown(config: &Config) -> String {
     let hosts: Vec<String> = config

@@ -504,8 +504,9 @@ pub enum DbCommand {
 
 #[derive(Debug, Args)]
 pub struct DbArg {
-    /// The ledger's SQLite file; it must exist (nothing is ever created)
-    #[arg(long, env = "ETCTL_DB", value_name = "PATH")]
+    /// The ledger's SQLite file, or its PostgreSQL URL (postgres://user@host/ledger, as
+    /// LEDGERD_DB); it must hold a ledger already (nothing is ever created)
+    #[arg(long, env = "ETCTL_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 }
 

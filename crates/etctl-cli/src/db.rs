@@ -1,11 +1,11 @@
-//! `etctl db`: list and revoke straight in ledgerd's SQLite file, through the same store crate
+//! `etctl db`: list and revoke straight in ledgerd's SQLite file or PostgreSQL database, through the same store crate
 //! ledgerd uses, so the schema's rules and the audit trail apply. Works while ledgerd runs (WAL
 //! and a busy timeout) and never creates a file.
 
 use std::path::PathBuf;
 
 use et_core::ApiKey;
-use et_store::{CredentialStore, OpenMode, SqliteStore};
+use et_store::{CredentialStore, OpenMode, PgStore, SqliteStore};
 
 use crate::cli::{DbArg, DbAuditArgs, DbListArgs, DbRevokeArgs};
 use crate::exit::{Class, Failure, Outcome};
@@ -21,10 +21,16 @@ fn db_path(arg: &DbArg) -> Result<PathBuf, Failure> {
     })
 }
 
-fn open(arg: &DbArg) -> Result<(SqliteStore, PathBuf), Failure> {
+/// The store at `--db` (a SQLite file, or a PostgreSQL URL: SPEC §7), and how to name it in
+/// messages (never with a password).
+fn open(arg: &DbArg) -> Result<(Box<dyn CredentialStore>, String), Failure> {
     let path = db_path(arg)?;
+    if let Some(url) = path.to_str().filter(|p| et_store::is_postgres_url(p)) {
+        let store = PgStore::open(url, OpenMode::MustExist).map_err(Failure::from_store)?;
+        return Ok((Box::new(store), et_store::url_shown(url)));
+    }
     let store = SqliteStore::open(&path, OpenMode::MustExist).map_err(Failure::from_store)?;
-    Ok((store, path))
+    Ok((Box::new(store), path.display().to_string()))
 }
 
 /// `user@host` of whoever runs etctl, for the audit trail: the user behind `sudo` (`SUDO_USER`)
@@ -101,8 +107,7 @@ pub fn audit(args: &DbAuditArgs) -> Outcome {
 /// `etctl db revoke`.
 pub fn revoke(args: &DbRevokeArgs) -> Outcome {
     let key = ApiKey::parse(&args.api_key).map_err(|e| Failure::bad_input(e.to_string()))?;
-    let (store, path) = open(&args.db)?;
-    let shown = path.display();
+    let (store, shown) = open(&args.db)?;
     let record = store.get(key.as_str()).map_err(Failure::from_store)?.ok_or_else(|| {
         Failure::new(
             Class::NotFound,

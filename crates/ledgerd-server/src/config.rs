@@ -57,8 +57,10 @@ pub struct Config {
 
     /// SQLite database file; created with its schema when missing. While ledgerd runs it holds a
     /// lock on PATH.lock beside it (holding its pid): a second ledgerd on the same file refuses to
-    /// start. Leave that file in place.
-    #[arg(long, env = "LEDGERD_DB", default_value = DEFAULT_DB, value_name = "PATH")]
+    /// start. Leave that file in place. Or a PostgreSQL URL (postgres://user@host:5432/ledger,
+    /// libpq syntax: several hosts, target_session_attrs, sslmode=disable|prefer|require|verify-full,
+    /// sslrootcert) that any number of ledgerd share; its schema is made or migrated at start
+    #[arg(long, env = "LEDGERD_DB", default_value = DEFAULT_DB, value_name = "PATH|URL")]
     pub db: PathBuf,
 
     /// This ledger's instance id, the one its credentials are minted for (e.g. acme-prod-eu1).

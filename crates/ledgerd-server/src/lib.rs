@@ -97,8 +97,12 @@ async fn run(config: Config) -> Result<(), String> {
         return run_dev(config).await;
     }
     let settings = config.settings().map_err(|e| e.to_string())?;
-    // Held until the process ends: one ledgerd per database.
-    let _lock = dblock::acquire(&settings.db, "set LEDGERD_DB (or --db) to another file")?;
+    // Held until the process ends: one ledgerd per SQLite file. Any number share a PostgreSQL
+    // database (SPEC §7).
+    let _lock = match server::postgres_url(&settings) {
+        Some(_) => None,
+        None => Some(dblock::acquire(&settings.db, "set LEDGERD_DB (or --db) to another file")?),
+    };
     startup::log_identity(&settings);
     let listener = bind(&config.listen).await?;
     server::launch_with_tcp_listener(settings, listener, shutdown_signal()).await.map_err(|e| e.to_string())

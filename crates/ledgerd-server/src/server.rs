@@ -13,7 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post};
 use et_api::ErrorCode;
-use et_store::{CredentialStore, OpenMode, SqliteStore, StoreError};
+use et_store::{CredentialStore, OpenMode, PgStore, SqliteStore, StoreError};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -239,9 +239,34 @@ pub enum ServeError {
     Tls(#[from] tls::TlsError),
 }
 
+/// The PostgreSQL URL of `settings` (SPEC §7), when LEDGERD_DB is one rather than a SQLite file.
+pub fn postgres_url(settings: &Settings) -> Option<&str> {
+    settings.db.to_str().filter(|db| et_store::is_postgres_url(db))
+}
+
+/// The database of `settings` as logs and messages show it: a file's path, or a URL without its
+/// password.
+pub fn db_shown(settings: &Settings) -> String {
+    match postgres_url(settings) {
+        Some(url) => et_store::url_shown(url),
+        None => settings.db.display().to_string(),
+    }
+}
+
 /// A start-up message for a database that cannot be used, naming the fix.
 pub fn store_error_message(settings: &Settings, error: &StoreError) -> String {
-    let path = settings.db.display();
+    let path = db_shown(settings);
+    if postgres_url(settings).is_some() {
+        return match error {
+            StoreError::NewerSchema { .. } => {
+                format!("{error}; this ledgerd is older than the database it was pointed at")
+            }
+            _ => format!(
+                "cannot use the database {path}: {error}; check LEDGERD_DB (postgres://user@host:5432/dbname), that \
+                 the server is up and that the user may create tables there"
+            ),
+        };
+    }
     match error {
         StoreError::NotALedgerDatabase { .. } | StoreError::NewerSchema { .. } => {
             format!("{error}; set LEDGERD_DB to a ledger database, or to a new file to start an empty one")
@@ -258,6 +283,16 @@ pub fn store_error_message(settings: &Settings, error: &StoreError) -> String {
 
 /// Opens (creating if missing) the database of `settings`.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn CredentialStore>, ServeError> {
+    if let Some(url) = postgres_url(settings) {
+        let url = url.to_owned();
+        let opened = tokio::task::spawn_blocking(move || PgStore::open(&url, OpenMode::CreateIfMissing))
+            .await
+            .map_err(std::io::Error::other)?;
+        return match opened {
+            Ok(store) => Ok(Arc::new(store)),
+            Err(e) => Err(ServeError::Store(store_error_message(settings, &e))),
+        };
+    }
     let path = settings.db.clone();
     let opened = tokio::task::spawn_blocking(move || SqliteStore::open(path, OpenMode::CreateIfMissing))
         .await
@@ -321,14 +356,17 @@ async fn launch(
     let state = Shared::new(settings, store);
     // A file deleted or replaced under the server is closed, and the path watched for a ledger
     // database to reopen: never created afresh, which would forget every credential.
+    // (A PostgreSQL database has no file to replace: its store reconnects by itself.)
     let path = state.settings.db.clone();
-    let reopen: watcher::Reopen = Box::new(move || {
-        SqliteStore::open(&path, OpenMode::MustExist).map(|store| Arc::new(store) as Arc<dyn CredentialStore>)
+    let reopen: Option<watcher::Reopen> = postgres_url(&state.settings).is_none().then(|| {
+        Box::new(move || {
+            SqliteStore::open(&path, OpenMode::MustExist).map(|store| Arc::new(store) as Arc<dyn CredentialStore>)
+        }) as watcher::Reopen
     });
     let watcher = watcher::spawn(
         state.store.clone(),
         state.settings.db.clone(),
-        Some(reopen),
+        reopen,
         state.auth.clone(),
         state.metrics.clone(),
         state.health.clone(),
@@ -341,7 +379,7 @@ async fn launch(
     tracing::info!("listening on {scheme}://{addr}");
     tracing::info!(
         instance = %state.settings.instance_id,
-        db = %state.settings.db.display(),
+        db = %db_shown(&state.settings),
         auth_cache_ttl_s = state.settings.auth_cache_ttl.as_secs(),
         auth_failure_limit = state.settings.auth_failure_limit,
         registration_limit = state.settings.registration_limit,
