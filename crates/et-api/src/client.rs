@@ -83,6 +83,9 @@ impl Client {
         let http = Http::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
+            // ledgerd closes a connection idle for its header timeout (10 s by default); dropping
+            // pooled ones sooner means a request is never sent on one it is closing.
+            .pool_idle_timeout(Duration::from_secs(5))
             .user_agent(concat!("etctl/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::BadUrl { url: base.to_owned(), detail: e.to_string() })?;
