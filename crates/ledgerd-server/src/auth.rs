@@ -7,20 +7,23 @@
 //! poll interval), and an invalidation epoch stops a miss that read the database before a revocation
 //! from putting the stale answer back afterwards.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use et_api::{HEADER_API_KEY, HEADER_API_SECRET};
+use et_api::{ErrorCode, HEADER_API_KEY, HEADER_API_SECRET, RateLimit, Scope};
 use et_core::{ApiKey, SecretHash};
 use et_store::{AllowedIps, Scopes};
 
-use crate::cache::{AuthCache, CachedEntry};
+use crate::cache::{AuthCache, CachedEntry, now_ms};
 use crate::client::ClientAddr;
 use crate::error::ApiError;
-use crate::metrics::{AuthOutcome, Metrics};
+use crate::keylimit::{self, KeyLimiter};
+use crate::metrics::{AuthOutcome, Metrics, RefusalCause};
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -61,33 +64,80 @@ impl Caller {
 #[derive(Clone, Default)]
 pub struct CallerSlot(pub Arc<OnceLock<Arc<CachedEntry>>>);
 
+/// The scope a route requires (SPEC §6), put in its requests' extensions by the router from the
+/// route table ([`crate::server::route_table`]); a route without one needs no scope.
+#[derive(Debug, Clone, Copy)]
+pub struct RequiredScope(pub Scope);
+
+/// Why an authentication was refused, as the metrics count it: the client sees one 401 for
+/// every cause up to the secret and the expiry.
+#[derive(Debug)]
+enum Refusal {
+    /// No credential, an unknown one, a wrong secret, or revoked.
+    Unauthorized,
+    Expired,
+    IpNotAllowed,
+    RateLimited {
+        limit: RateLimit,
+        wait: Duration,
+    },
+    Forbidden(Scope),
+    /// The database failed, or is unusable: a 500.
+    Error(ApiError),
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let ClientAddr(client) = ClientAddr::of(&parts.extensions);
-        let result = match authenticate(state, &parts.headers).await {
-            // Only a failure touches the limiter: a 401 is spent from this client's bucket, and
-            // once it is empty the refusal is a 429. A correct credential is never refused, cached
-            // or not: looking it up costs a point read, which refusing would not save.
-            Err(e) if e.code == et_api::ErrorCode::Unauthorized => {
-                Err(ratelimit::spend(state.auth_limit.as_ref(), client, "failed authentications").err().unwrap_or(e))
+        let required = parts.extensions.get::<RequiredScope>().map(|r| r.0);
+        let refusal = match authenticate(state, &parts.headers, client, required).await {
+            Ok(entry) => {
+                state.metrics.auth(AuthOutcome::Ok);
+                if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+                    let _ = slot.0.set(entry.clone());
+                }
+                return Ok(Caller(entry));
             }
-            other => other,
+            Err(refusal) => refusal,
         };
-        let outcome = match &result {
-            Ok(_) => AuthOutcome::Ok,
-            Err(e) if matches!(e.code, et_api::ErrorCode::Unauthorized | et_api::ErrorCode::RateLimited) => {
-                AuthOutcome::Unauthorized
-            }
-            Err(_) => AuthOutcome::Error,
+        let (outcome, cause) = match &refusal {
+            Refusal::Unauthorized => (AuthOutcome::Unauthorized, Some(RefusalCause::Unauthorized)),
+            Refusal::Expired => (AuthOutcome::Unauthorized, Some(RefusalCause::Expired)),
+            Refusal::IpNotAllowed => (AuthOutcome::Refused, Some(RefusalCause::IpNotAllowed)),
+            Refusal::RateLimited { .. } => (AuthOutcome::Refused, Some(RefusalCause::RateLimited)),
+            Refusal::Forbidden(_) => (AuthOutcome::Refused, Some(RefusalCause::Forbidden)),
+            Refusal::Error(_) => (AuthOutcome::Error, None),
         };
         state.metrics.auth(outcome);
-        let entry = result?;
-        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
-            let _ = slot.0.set(entry.clone());
+        if let Some(cause) = cause {
+            state.metrics.auth_refused(cause);
         }
-        Ok(Caller(entry))
+        Err(match refusal {
+            // Only a failure to authenticate touches the client's limiter: a 401 is spent from this
+            // client's bucket, and once it is empty the refusal is a 429. A correct credential is
+            // never refused for it, cached or not: looking it up costs a point read, which
+            // refusing would not save.
+            Refusal::Unauthorized | Refusal::Expired => {
+                let e = ApiError::unauthorized();
+                ratelimit::spend(state.auth_limit.as_ref(), client, "failed authentications").err().unwrap_or(e)
+            }
+            Refusal::IpNotAllowed => ApiError::new(
+                ErrorCode::IpNotAllowed,
+                "this credential may not be used from this client address (it is outside the credential's \
+                 allowed_ips); call from an allowed address, or change allowed_ips with PATCH /credentials/{api_key}",
+            ),
+            Refusal::RateLimited { limit, wait } => ApiError::credential_rate_limited(limit, wait),
+            Refusal::Forbidden(scope) => ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "this credential lacks the scope {scope}, which this route requires; use a credential that \
+                     holds it, or grant it with PATCH /credentials/{{api_key}} (GET /whoami lists this one's scopes)"
+                ),
+            ),
+            Refusal::Error(e) => e,
+        })
     }
 }
 
@@ -102,9 +152,14 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     value.to_str().ok()
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<CachedEntry>, ApiError> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Option<IpAddr>,
+    required: Option<Scope>,
+) -> Result<Arc<CachedEntry>, Refusal> {
     let (Some(api_key), Some(secret)) = (header(headers, HEADER_API_KEY), header(headers, HEADER_API_SECRET)) else {
-        return Err(ApiError::unauthorized());
+        return Err(Refusal::Unauthorized);
     };
     // Hash first, whatever the key turns out to be, so every refusal past this point costs the same.
     let presented = SecretHash::of(secret);
@@ -114,15 +169,17 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
     // Only keys that parsed are ever cached, so a hit needs no parsing (a SHA-256 less).
     if healthy && let Some(entry) = auth.lookup(api_key) {
         metrics.cache_hit();
-        return admit(auth, entry, &presented);
+        return admit(auth, entry, &presented, client, required);
     }
     if ApiKey::parse(api_key).is_err() {
-        return Err(ApiError::unauthorized());
+        return Err(Refusal::Unauthorized);
     }
     if !healthy && state.health.fails_closed() {
         // The database file is gone (what could be read is not what operators revoke in), or it
         // takes no writes (no revocation could be recorded): refuse, never 401.
-        return Err(ApiError::internal("the database file is gone or takes no writes; see the earlier error"));
+        return Err(Refusal::Error(ApiError::internal(
+            "the database file is gone or takes no writes; see the earlier error",
+        )));
     }
     metrics.cache_miss();
     // Read the epoch before the database: an invalidation after this point prevents caching.
@@ -136,9 +193,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
         Some(found) => found.map(|e| (key, e)),
         None => tokio::task::spawn_blocking(move || store.auth_entry(&key).map(|e| (key, e)))
             .await
-            .map_err(ApiError::internal)?,
+            .map_err(|e| Refusal::Error(ApiError::internal(e)))?,
     };
-    let (key, found) = found.map_err(ApiError::store)?;
+    let (key, found) = found.map_err(|e| Refusal::Error(ApiError::store(e)))?;
     // An unknown key is cached as an entry holding a random hash that no secret matches, so probing
     // with unknown keys costs what a wrong secret costs (a cache hit after the first time) and does
     // not reach the database. Registration evicts it: through the API before the 201 is sent, from
@@ -163,6 +220,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
             scopes: found.scopes,
             allowed_ips: found.allowed_ips,
             rate_limit: found.rate_limit,
+            limiter: found.rate_limit.map(KeyLimiter::new),
         },
         None => CachedEntry {
             api_key: key.into(),
@@ -176,6 +234,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
             scopes: Scopes::NONE,
             allowed_ips: AllowedIps::ANYWHERE,
             rate_limit: None,
+            limiter: None,
         },
     });
     // Revoked entries are cached too (revocation is permanent), so a forgotten service still calling
@@ -184,15 +243,39 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Cache
     if healthy {
         auth.insert_if_current(entry.clone(), epoch);
     }
-    admit(auth, entry, &presented)
+    admit(auth, entry, &presented, client, required)
 }
 
-/// Lets a request in when the presented secret matches and the credential is active.
-fn admit(auth: &AuthCache, entry: Arc<CachedEntry>, presented: &SecretHash) -> Result<Arc<CachedEntry>, ApiError> {
+/// Lets a request in when, in the order of SPEC §6, the presented secret matches and the credential
+/// is not revoked, not expired (to the millisecond, now), used from an allowed address, within its
+/// rate limit, and holds the scope the route requires. No database, no lock, no allocation.
+fn admit(
+    auth: &AuthCache,
+    entry: Arc<CachedEntry>,
+    presented: &SecretHash,
+    client: Option<IpAddr>,
+    required: Option<Scope>,
+) -> Result<Arc<CachedEntry>, Refusal> {
     // Non-short-circuiting: the compare runs whether or not the credential is active.
     if !(entry.secret_hash.ct_matches(presented) & entry.active) {
-        return Err(ApiError::unauthorized());
+        return Err(Refusal::Unauthorized);
     }
-    auth.mark_used(&entry);
+    let now = now_ms();
+    if et_api::is_expired(entry.expires_ms, now) {
+        return Err(Refusal::Expired);
+    }
+    // A request served without a socket has no address: a restricted credential is refused.
+    if !entry.allowed_ips.is_anywhere() && !client.is_some_and(|ip| entry.allowed_ips.allows(ip)) {
+        return Err(Refusal::IpNotAllowed);
+    }
+    if let (Some(limiter), Some(limit)) = (&entry.limiter, entry.rate_limit) {
+        limiter.take(keylimit::now_ns()).map_err(|wait| Refusal::RateLimited { limit, wait })?;
+    }
+    if let Some(scope) = required
+        && !entry.scopes.contains(scope)
+    {
+        return Err(Refusal::Forbidden(scope));
+    }
+    auth.mark_used_at(&entry, now);
     Ok(entry)
 }

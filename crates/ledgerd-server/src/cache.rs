@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::keylimit::KeyLimiter;
 use et_core::SecretHash;
 use et_store::{AllowedIps, AuthEntry, RateLimit, Scopes, USAGE_RESOLUTION_MS};
 
@@ -42,6 +43,8 @@ pub struct CachedEntry {
     pub(crate) scopes: Scopes,
     pub(crate) allowed_ips: AllowedIps,
     pub(crate) rate_limit: Option<RateLimit>,
+    /// The bucket of `rate_limit`, when it has one: per entry, so per process (SPEC §6).
+    pub(crate) limiter: Option<KeyLimiter>,
 }
 
 impl std::fmt::Debug for CachedEntry {
@@ -50,7 +53,7 @@ impl std::fmt::Debug for CachedEntry {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
@@ -167,8 +170,13 @@ impl AuthCache {
         count
     }
 
+    #[cfg(test)]
     pub(crate) fn mark_used(&self, entry: &Arc<CachedEntry>) {
-        let now = now_ms();
+        self.mark_used_at(entry, now_ms());
+    }
+
+    /// Records a use of `entry` at `now` (unix ms).
+    pub(crate) fn mark_used_at(&self, entry: &Arc<CachedEntry>, now: i64) {
         entry.last_used_ms.store(now, Ordering::SeqCst);
         if now.saturating_sub(entry.written_ms.load(Ordering::SeqCst)) < USAGE_RESOLUTION_MS {
             return;
@@ -221,6 +229,7 @@ mod tests {
             scopes: Scopes::ALL,
             allowed_ips: AllowedIps::ANYWHERE,
             rate_limit: None,
+            limiter: None,
         })
     }
 
@@ -266,6 +275,7 @@ mod tests {
             scopes: Scopes::NONE,
             allowed_ips: AllowedIps::ANYWHERE,
             rate_limit: None,
+            limiter: None,
         };
         assert!(cache.still_matches(&unknown, None));
         assert!(!cache.still_matches(&unknown, Some(&row(s, true, None))), "registered without an audit row");
@@ -297,6 +307,7 @@ mod tests {
             scopes: Scopes::NONE,
             allowed_ips: AllowedIps::ANYWHERE,
             rate_limit: None,
+            limiter: None,
         });
         let epoch = cache.epoch.load(Ordering::SeqCst);
         cache.insert_if_current(placeholder, epoch);

@@ -47,6 +47,22 @@ impl ApiError {
         }
     }
 
+    /// 429: this credential has used up its own `rate_limit` (SPEC §6); it may try again after `wait`.
+    pub fn credential_rate_limited(limit: et_api::RateLimit, wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        ApiError {
+            code: ErrorCode::RateLimited,
+            message: format!(
+                "this credential made more requests than its rate limit of {} per {} s allows; try again in {secs} s \
+                 (see Retry-After), or raise its rate_limit",
+                limit.limit, limit.window_s
+            )
+            .into(),
+            cause: None,
+            retry_after: Some(secs),
+        }
+    }
+
     /// The database failed: a 500 whose cause is logged, never shown.
     pub fn store(cause: StoreError) -> Self {
         ApiError {

@@ -14,6 +14,7 @@ pub mod fuzzing;
 mod harden;
 mod health;
 mod input;
+mod keylimit;
 pub mod metrics;
 mod openapi;
 mod procstat;

@@ -85,7 +85,45 @@ pub struct StateLabels {
 pub enum AuthOutcome {
     Ok,
     Unauthorized,
+    /// Authenticated, then refused by the credential's policy (address, rate limit, scope).
+    Refused,
     Error,
+}
+
+/// Why an authentication was refused (`ledgerd_auth_refusals_total{cause}`).
+#[derive(Debug, Clone, Copy)]
+pub enum RefusalCause {
+    /// No, an unknown, a wrong or a revoked credential.
+    Unauthorized,
+    Expired,
+    IpNotAllowed,
+    RateLimited,
+    Forbidden,
+}
+
+impl RefusalCause {
+    pub const ALL: [RefusalCause; 5] = [
+        RefusalCause::Unauthorized,
+        RefusalCause::Expired,
+        RefusalCause::IpNotAllowed,
+        RefusalCause::RateLimited,
+        RefusalCause::Forbidden,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCause::Unauthorized => "unauthorized",
+            RefusalCause::Expired => "expired",
+            RefusalCause::IpNotAllowed => "ip_not_allowed",
+            RefusalCause::RateLimited => "rate_limited",
+            RefusalCause::Forbidden => "forbidden",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CauseLabels {
+    pub cause: &'static str,
 }
 
 /// Where a cache invalidation came from.
@@ -114,6 +152,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     auth: Family<OutcomeLabels, Counter>,
+    refusals: Family<CauseLabels, Counter>,
     cache_hits: Counter,
     cache_misses: Counter,
     invalidations: Family<SourceLabels, Counter>,
@@ -147,6 +186,11 @@ impl Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         let auth = Family::<OutcomeLabels, Counter>::default();
+        let refusals = Family::<CauseLabels, Counter>::default();
+        // Every cause shows from the start (at 0), so `increase(...[5m]) > 0` sees the first one.
+        for cause in RefusalCause::ALL {
+            refusals.get_or_create(&CauseLabels { cause: cause.as_str() }).inc_by(0);
+        }
         let cache_hits = Counter::default();
         let cache_misses = Counter::default();
         let invalidations = Family::<SourceLabels, Counter>::default();
@@ -161,7 +205,12 @@ impl Metrics {
 
         registry.register("http_requests", "HTTP requests answered, by route, method and status", requests.clone());
         registry.register("http_request_duration_seconds", "Time to answer an HTTP request, by route", latency.clone());
-        registry.register("auth", "Authentications by outcome (ok, unauthorized, error)", auth.clone());
+        registry.register("auth", "Authentications by outcome (ok, unauthorized, refused, error)", auth.clone());
+        registry.register(
+            "auth_refusals",
+            "Refused authentications by cause (unauthorized, expired, ip_not_allowed, rate_limited, forbidden)",
+            refusals.clone(),
+        );
         registry.register("auth_cache_hits", "Authentications answered from the cache", cache_hits.clone());
         registry.register("auth_cache_misses", "Authentications that read the database", cache_misses.clone());
         registry.register(
@@ -224,6 +273,7 @@ impl Metrics {
             requests,
             latency,
             auth,
+            refusals,
             cache_hits,
             cache_misses,
             invalidations,
@@ -248,9 +298,14 @@ impl Metrics {
         let outcome = match outcome {
             AuthOutcome::Ok => "ok",
             AuthOutcome::Unauthorized => "unauthorized",
+            AuthOutcome::Refused => "refused",
             AuthOutcome::Error => "error",
         };
         self.auth.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    pub fn auth_refused(&self, cause: RefusalCause) {
+        self.refusals.get_or_create(&CauseLabels { cause: cause.as_str() }).inc();
     }
 
     pub fn cache_hit(&self) {

@@ -51,7 +51,20 @@ fn with_auth_errors(mut responses: Value) -> Value {
         "401".into(),
         error("Missing, malformed, wrong, unknown or revoked credential (one message for every cause)."),
     );
-    map.insert("429".into(), rate_limited("failed authentications"));
+    map.insert(
+        "403".into(),
+        error(
+            "The credential is used from a client address outside its allowed_ips (IP_NOT_ALLOWED), or lacks the \
+             scope this operation requires (FORBIDDEN, naming the scope; see x-required-scope).",
+        ),
+    );
+    let mut limited = rate_limited("failed authentications");
+    limited["description"] = json!(
+        "Too many failed authentications from this client address (LEDGERD_AUTH_FAILURE_LIMIT: the failure is \
+         answered 429 instead of 401), or this credential is past its own rate_limit (SPEC §6). Retry after \
+         Retry-After seconds."
+    );
+    map.insert("429".into(), limited);
     map.insert("500".into(), error("The database failed while serving the request (never reported as 401)."));
     responses
 }
@@ -115,6 +128,20 @@ fn pin_error_codes(doc: &mut Value) {
     }
 }
 
+/// Shows each operation's required scope, from the route table the server checks it with.
+fn add_scopes(doc: &mut Value) {
+    for route in crate::server::route_table() {
+        let Some(scope) = route.scope else { continue };
+        let operation = &mut doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
+        if !operation.is_object() {
+            continue;
+        }
+        operation["x-required-scope"] = json!(scope.as_str());
+        let summary = operation["summary"].as_str().unwrap_or_default().to_owned();
+        operation["description"] = json!(format!("{summary}. Requires the scope `{scope}` (403 FORBIDDEN otherwise)."));
+    }
+}
+
 /// Adds the `X-Request-Id` header to every response of every operation.
 fn add_request_id(doc: &mut Value) {
     doc["components"]["headers"]["XRequestId"] = json!({
@@ -135,6 +162,7 @@ fn add_request_id(doc: &mut Value) {
 /// The document as a value.
 pub fn document() -> Value {
     let mut doc = unpinned_document();
+    add_scopes(&mut doc);
     pin_error_codes(&mut doc);
     add_request_id(&mut doc);
     doc
@@ -481,7 +509,7 @@ mod tests {
                 }
                 let authenticated = operation.get("security").is_none();
                 if authenticated {
-                    for status in ["401", "429", "500"] {
+                    for status in ["401", "403", "429", "500"] {
                         assert!(operation["responses"].get(status).is_some(), "{method} {path} lacks {status}");
                     }
                 }
@@ -500,6 +528,21 @@ mod tests {
         }
         assert!(crate::input::check_text("label", "tab\there").is_err());
         assert!(crate::input::check_text("label", "caf\u{e9} \u{a0}\u{2028}").is_ok());
+    }
+
+    #[test]
+    fn every_scoped_route_shows_its_scope() {
+        let doc = document();
+        for route in route_table() {
+            let operation = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
+            assert_eq!(
+                operation.get("x-required-scope").and_then(Value::as_str),
+                route.scope.map(et_api::Scope::as_str),
+                "{} {}",
+                route.method,
+                route.path
+            );
+        }
     }
 
     #[test]

@@ -6,19 +6,19 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post};
-use et_api::ErrorCode;
+use axum::{Extension, Router};
+use et_api::{ErrorCode, Scope};
 use et_store::{CredentialStore, OpenMode, PgStore, SqliteStore, StoreError};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::auth::CallerSlot;
+use crate::auth::{CallerSlot, RequiredScope};
 use crate::client::ClientAddr;
 use crate::config::Settings;
 use crate::error::error_response;
@@ -32,26 +32,31 @@ pub(crate) struct Route {
     #[cfg_attr(not(test), allow(dead_code))]
     pub method: Method,
     pub path: &'static str,
+    /// The scope a caller needs (SPEC §6), checked by the [`crate::auth::Caller`] extractor and
+    /// shown by the OpenAPI document (`x-required-scope`); `None`: no scope (an open route, or
+    /// `/whoami`).
+    pub scope: Option<Scope>,
     pub handler: MethodRouter<AppState>,
 }
 
 /// Every route of the API (SPEC §3). The router is built from this table and nothing else.
 pub(crate) fn route_table() -> Vec<Route> {
-    fn r(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Route {
-        Route { method, path, handler }
+    use Scope::*;
+    fn r(method: Method, path: &'static str, scope: Option<Scope>, handler: MethodRouter<AppState>) -> Route {
+        Route { method, path, scope, handler }
     }
     vec![
-        r(Method::GET, "/health", get(routes::health)),
-        r(Method::GET, "/metrics", get(routes::metrics)),
-        r(Method::GET, "/openapi.json", get(routes::openapi)),
-        r(Method::GET, "/whoami", get(routes::whoami)),
-        r(Method::POST, "/credentials", post(routes::register)),
-        r(Method::GET, "/credentials", get(routes::list_credentials)),
-        r(Method::GET, "/credentials/{api_key}", get(routes::get_credential)),
-        r(Method::DELETE, "/credentials/{api_key}", delete(routes::revoke_credential)),
-        r(Method::POST, "/accounts", post(routes::create_account)),
-        r(Method::GET, "/accounts", get(routes::list_accounts)),
-        r(Method::GET, "/account/{id}", get(routes::get_account)),
+        r(Method::GET, "/health", None, get(routes::health)),
+        r(Method::GET, "/metrics", None, get(routes::metrics)),
+        r(Method::GET, "/openapi.json", None, get(routes::openapi)),
+        r(Method::GET, "/whoami", None, get(routes::whoami)),
+        r(Method::POST, "/credentials", None, post(routes::register)),
+        r(Method::GET, "/credentials", Some(CredentialsRead), get(routes::list_credentials)),
+        r(Method::GET, "/credentials/{api_key}", Some(CredentialsRead), get(routes::get_credential)),
+        r(Method::DELETE, "/credentials/{api_key}", Some(CredentialsWrite), delete(routes::revoke_credential)),
+        r(Method::POST, "/accounts", Some(AccountsWrite), post(routes::create_account)),
+        r(Method::GET, "/accounts", Some(AccountsRead), get(routes::list_accounts)),
+        r(Method::GET, "/account/{id}", Some(AccountsRead), get(routes::get_account)),
     ]
 }
 
@@ -89,7 +94,12 @@ fn method_label(method: &Method) -> &'static str {
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     for route in route_table() {
-        router = router.route(route.path, route.handler);
+        // The route's scope rides in its requests' extensions to the one check in `Caller`.
+        let handler = match route.scope {
+            Some(scope) => route.handler.layer(Extension(RequiredScope(scope))),
+            None => route.handler,
+        };
+        router = router.route(route.path, handler);
     }
     router
         .fallback(routes::not_found)

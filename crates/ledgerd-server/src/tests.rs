@@ -384,3 +384,108 @@ async fn health_metrics_and_openapi_are_open() {
     );
     let _ = &l.state;
 }
+
+impl TestLedger {
+    /// Registers a pair through the store with the SPEC §6 fields `adjust` sets.
+    fn register_with(&self, adjust: impl FnOnce(&mut et_store::NewCredential)) -> (String, String) {
+        let (key, secret) = self.mint();
+        let mut credential = et_store::NewCredential::new(
+            ApiKey::parse(&key).unwrap(),
+            et_core::SecretHash::of(&secret),
+            Some("policy".into()),
+        );
+        adjust(&mut credential);
+        self.state.store().register(&credential).unwrap();
+        (key, secret)
+    }
+
+    /// A GET with the credential, as if from `client`.
+    async fn get_from(&self, uri: &str, pair: &(String, String), client: &str) -> Reply {
+        let peer: std::net::SocketAddr = format!("{client}:40000").parse().unwrap();
+        let mut request = Request::builder()
+            .uri(uri)
+            .header("x-api-key", &pair.0)
+            .header("x-api-secret", &pair.1)
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        self.send(request).await
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+#[tokio::test]
+async fn scopes_are_checked_per_route_and_the_refusal_names_the_scope() {
+    use et_api::Scope;
+    let l = ledger();
+    let monitor = l.register_with(|c| c.scopes = [Scope::AccountsRead].into_iter().collect());
+    assert_eq!(l.call(Method::GET, "/accounts", Some(&monitor), None).await.status, StatusCode::OK);
+    assert_eq!(l.call(Method::GET, "/whoami", Some(&monitor), None).await.status, StatusCode::OK);
+    for (method, uri, scope) in [
+        (Method::POST, "/accounts", "accounts:write"),
+        (Method::GET, "/credentials", "credentials:read"),
+        (Method::DELETE, &*format!("/credentials/{}", monitor.0), "credentials:write"),
+    ] {
+        let r = l.call(method.clone(), uri, Some(&monitor), Some(json!({"name": "x"}))).await;
+        assert_error(&r, 403, "FORBIDDEN");
+        assert!(r.body["message"].as_str().unwrap().contains(&format!("lacks the scope {scope}")), "{}", r.text);
+    }
+    // The DELETE was refused: the credential still works.
+    assert_eq!(l.call(Method::GET, "/accounts", Some(&monitor), None).await.status, StatusCode::OK);
+    let metrics = l.call(Method::GET, "/metrics", None, None).await.text;
+    assert!(metrics.contains(r#"ledgerd_auth_refusals_total{cause="forbidden"} 3"#), "{metrics}");
+    assert!(metrics.contains(r#"ledgerd_auth_refusals_total{cause="expired"} 0"#), "{metrics}");
+}
+
+#[tokio::test]
+async fn policy_is_checked_in_the_order_of_spec_6() {
+    use et_api::{RateLimit, Scope};
+    let l = ledger();
+    // Restricted to 127.0.0.2/32: allowed from there, 403 from 127.0.0.1, and a wrong secret is
+    // 401 from anywhere (the secret comes first).
+    let pinned = l.register_with(|c| {
+        c.allowed_ips = vec!["127.0.0.2/32".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        c.scopes = [Scope::AccountsRead].into_iter().collect();
+    });
+    assert_eq!(l.get_from("/whoami", &pinned, "127.0.0.2").await.status, StatusCode::OK);
+    assert_eq!(l.get_from("/whoami", &pinned, "10.1.2.3").await.status, StatusCode::OK);
+    assert_error(&l.get_from("/whoami", &pinned, "127.0.0.1").await, 403, "IP_NOT_ALLOWED");
+    // The address is checked before the scope.
+    assert_error(&l.get_from("/credentials", &pinned, "127.0.0.1").await, 403, "IP_NOT_ALLOWED");
+    assert_error(&l.get_from("/credentials", &pinned, "127.0.0.2").await, 403, "FORBIDDEN");
+    let wrong = (pinned.0.clone(), l.mint().1);
+    assert_error(&l.get_from("/whoami", &wrong, "127.0.0.1").await, 401, "UNAUTHORIZED");
+
+    // Two requests a minute: the third is 429 with Retry-After, and spends nothing of the next.
+    let limited = l.register_with(|c| c.rate_limit = Some(RateLimit { limit: 2, window_s: 60 }));
+    for _ in 0..2 {
+        assert_eq!(l.call(Method::GET, "/whoami", Some(&limited), None).await.status, StatusCode::OK);
+    }
+    let r = l.call(Method::GET, "/whoami", Some(&limited), None).await;
+    assert_error(&r, 429, "RATE_LIMITED");
+    let wait: u64 = r.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    // Another credential is not affected.
+    assert_eq!(l.get_from("/whoami", &pinned, "127.0.0.2").await.status, StatusCode::OK);
+
+    // An expiry is honoured on a cache hit: cached while valid, 401 the moment after.
+    let expires = now_ms() + 2_000;
+    let brief = l.register_with(|c| c.expires_at = Some(expires));
+    assert_eq!(l.call(Method::GET, "/whoami", Some(&brief), None).await.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis((expires - now_ms()).max(0) as u64 + 50)).await;
+    assert!(l.state.auth.lookup(&brief.0).is_some(), "still cached");
+    assert_error(&l.call(Method::GET, "/whoami", Some(&brief), None).await, 401, "UNAUTHORIZED");
+
+    let metrics = l.call(Method::GET, "/metrics", None, None).await.text;
+    for (cause, n) in
+        [("ip_not_allowed", 2), ("forbidden", 1), ("unauthorized", 1), ("rate_limited", 1), ("expired", 1)]
+    {
+        assert!(
+            metrics.contains(&format!("ledgerd_auth_refusals_total{{cause=\"{cause}\"}} {n}")),
+            "{cause}: {metrics}"
+        );
+    }
+}
