@@ -90,8 +90,17 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ClientAddr(client) = ClientAddr::of(&parts.extensions);
         let required = parts.extensions.get::<RequiredScope>().map(|r| r.0);
+        Caller::require(parts, state, required).await
+    }
+}
+
+impl Caller {
+    /// Authenticates the request of `parts` and checks the credential's policy, `required` scope
+    /// included: what the extractor does with the route's scope, for a handler that authenticates
+    /// only sometimes (authenticated registration).
+    pub async fn require(parts: &Parts, state: &AppState, required: Option<Scope>) -> Result<Caller, ApiError> {
+        let ClientAddr(client) = ClientAddr::of(&parts.extensions);
         let refusal = match authenticate(state, &parts.headers, client, required).await {
             Ok(entry) => {
                 state.metrics.auth(AuthOutcome::Ok);

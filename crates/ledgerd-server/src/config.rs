@@ -39,6 +39,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who may register a credential (SPEC §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegistrationMode {
+    /// Anyone with a pair minted for this instance: the derivation is the proof (the seeds' rule).
+    Open,
+    /// A pair and a caller holding credentials:write, who may grant only scopes it holds; while the
+    /// ledger has no active credential, its first one is registered as under `open`.
+    Authenticated,
+}
+
 /// The command line and environment of ledgerd. A flag wins over its variable.
 #[derive(Debug, Parser)]
 #[command(
@@ -174,6 +184,28 @@ pub struct Config {
     #[arg(long, env = "LEDGERD_TLS_KEY", value_name = "PATH")]
     pub tls_key: Option<PathBuf>,
 
+    /// Who may register credentials: `open` (anyone with a pair minted for this instance) or
+    /// `authenticated` (also a caller holding credentials:write, granting only scopes it holds;
+    /// the ledger's first active credential excepted).
+    #[arg(long, env = "LEDGERD_REGISTRATION", value_enum, default_value_t = RegistrationMode::Open, value_name = "MODE")]
+    pub registration: RegistrationMode,
+
+    /// Longest lifetime a credential may have, as people write it (`90d`, `12h`, `30m`): a
+    /// registration without expires_at gets exactly now + this, and an expires_at beyond it (by
+    /// registration or PATCH) is refused. Unset: no limit.
+    #[arg(long, env = "LEDGERD_MAX_CREDENTIAL_LIFETIME", value_name = "DURATION", value_parser = parse_lifetime)]
+    pub max_credential_lifetime: Option<Duration>,
+
+    /// Most credentials that may be active (not revoked, not expired) at once; a registration past
+    /// it is refused 403 CREDENTIAL_LIMIT_REACHED. Unset: no limit.
+    #[arg(
+        long,
+        env = "LEDGERD_MAX_ACTIVE_CREDENTIALS",
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_active_credentials: Option<u64>,
+
     /// Log format on stderr.
     #[arg(long, env = "LEDGERD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
@@ -209,6 +241,15 @@ fn parse_limit(text: &str) -> Result<u32, String> {
         return Ok(0);
     }
     text.parse::<u32>().map_err(|_| "expected a whole number of events per minute, or 0 or `off` to disable".to_owned())
+}
+
+/// A maximum credential lifetime: a humantime duration of at least a second (`90d`, `12h`).
+fn parse_lifetime(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if d >= Duration::from_secs(1) && d <= Duration::from_secs(100 * 365 * 86_400) => Ok(d),
+        Ok(_) => Err("expected a lifetime from 1s to 100 years".to_owned()),
+        Err(_) => Err("expected a duration as people write it: 90d, 12h, 30m or 1h 30m".to_owned()),
+    }
 }
 
 /// A connection cap: a whole number from 1 to 1 000 000.
@@ -248,6 +289,11 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// Serve HTTPS with this certificate and key; `None`: plain HTTP.
     pub tls: Option<TlsFiles>,
+    pub registration: RegistrationMode,
+    /// Longest lifetime of a credential; `None`: no limit.
+    pub max_credential_lifetime: Option<Duration>,
+    /// Most active credentials; `None`: no limit.
+    pub max_active_credentials: Option<u64>,
 }
 
 impl Settings {
@@ -266,6 +312,9 @@ impl Settings {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             trusted_proxies: TrustedProxies::default(),
             tls: None,
+            registration: RegistrationMode::Open,
+            max_credential_lifetime: None,
+            max_active_credentials: None,
         }
     }
 }
@@ -307,6 +356,9 @@ impl Config {
         settings.header_timeout = Duration::from_secs(self.header_timeout);
         settings.max_connections = self.max_connections;
         settings.trusted_proxies = self.trusted_proxies.clone();
+        settings.registration = self.registration;
+        settings.max_credential_lifetime = self.max_credential_lifetime;
+        settings.max_active_credentials = self.max_active_credentials;
     }
 }
 

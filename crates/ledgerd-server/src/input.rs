@@ -9,6 +9,7 @@ use et_api::ErrorCode;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::policy_input;
 
 /// Largest request body accepted (SPEC: anything bigger is 413).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -196,7 +197,8 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 /// The fields of a `POST /credentials` body.
-pub const REGISTER_FIELDS: &[&str] = &["api_key", "api_secret", "label"];
+pub const REGISTER_FIELDS: &[&str] =
+    &["api_key", "api_secret", "label", "expires_at", "scopes", "allowed_ips", "rate_limit"];
 /// The body `POST /credentials` expects, for messages.
 pub const REGISTER_EXAMPLE: &str = r#"{"api_key": "ak_...", "api_secret": "sk_...", "label": "optional"}"#;
 
@@ -206,6 +208,11 @@ pub struct Registration {
     pub api_key: et_core::ApiKey,
     pub api_secret: et_core::ApiSecret,
     pub label: Option<String>,
+    /// The SPEC §6 fields; absent: the defaults (and the maximum lifetime, applied by the route).
+    pub expires_at: Option<i64>,
+    pub scopes: Option<et_api::Scopes>,
+    pub allowed_ips: Option<Vec<et_store::IpNet>>,
+    pub rate_limit: Option<et_api::RateLimit>,
 }
 
 /// Decodes and checks a `POST /credentials` body: media type, size, JSON, fields, key format and
@@ -218,7 +225,11 @@ pub fn registration(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) ->
     let api_key = et_core::ApiKey::parse(&api_key).map_err(|e| ApiError::invalid(format!("api_key: {e}")))?;
     let api_secret =
         et_core::ApiSecret::parse(&api_secret).map_err(|e| ApiError::invalid(format!("api_secret: {e}")))?;
-    Ok(Registration { api_key, api_secret, label })
+    let expires_at = policy_input::take_expires_at(&mut object, crate::cache::now_ms())?.flatten();
+    let scopes = policy_input::take_scopes(&mut object)?;
+    let allowed_ips = policy_input::take_allowed_ips(&mut object)?;
+    let rate_limit = policy_input::take_rate_limit(&mut object)?.flatten();
+    Ok(Registration { api_key, api_secret, label, expires_at, scopes, allowed_ips, rate_limit })
 }
 
 /// The query of `GET /credentials`: `status`, `limit` and the `after` cursor (empty means none).

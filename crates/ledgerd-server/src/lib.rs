@@ -17,6 +17,7 @@ mod input;
 mod keylimit;
 pub mod metrics;
 mod openapi;
+mod policy_input;
 mod procstat;
 mod ratelimit;
 mod registrar;

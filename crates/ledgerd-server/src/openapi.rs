@@ -245,7 +245,8 @@ fn unpinned_document() -> Value {
                             "links": credential_links
                         },
                         "400": invalid,
-                        "403": error("The secret is not the derivation of this key for this instance."),
+                        "401": error("LEDGERD_REGISTRATION=authenticated and the ledger has an active credential: the caller's X-Api-Key and X-Api-Secret are missing or not valid."),
+                        "403": error("The secret is not the derivation of this key for this instance (INVALID_CREDENTIAL); the ledger already has LEDGERD_MAX_ACTIVE_CREDENTIALS active credentials (CREDENTIAL_LIMIT_REACHED); or, under authenticated registration, the caller is outside its allowed_ips (IP_NOT_ALLOWED), lacks credentials:write or grants a scope it does not hold (FORBIDDEN)."),
                         "409": error("The key was registered before, even if since revoked."),
                         "429": rate_limited("refused registrations (malformed, foreign or duplicate pairs)"),
                         "500": error("The database failed while registering.")
@@ -270,6 +271,20 @@ fn unpinned_document() -> Value {
                         "404": error("No such credential.")
                     }))
                 },
+                "patch": {
+                    "operationId": "updateCredential",
+                    "summary": "Change a credential's label, scopes, allowed_ips, expires_at or rate_limit; the very next request meets the change",
+                    "parameters": [api_key_param()],
+                    "requestBody": { "required": true, "content": { "application/json": {
+                        "schema": { "$ref": "#/components/schemas/UpdateRequest" },
+                        "example": { "scopes": ["accounts:read"], "rate_limit": { "limit": 100, "window_s": 60 } }
+                    }}},
+                    "responses": with_body_errors(with_auth_errors(json!({
+                        "200": ok("The changed credential.", "CredentialRecord"),
+                        "400": error("Malformed body, no field given, or a bad field (named in the message): an unknown scope, a malformed address, an expires_at in the past or beyond LEDGERD_MAX_CREDENTIAL_LIFETIME."),
+                        "404": error("No such credential, or it is revoked (a revoked credential cannot be changed).")
+                    })))
+                },
                 "delete": {
                     "operationId": "revokeCredential",
                     "summary": "Revoke a credential (any valid credential may revoke any, itself included); permanent",
@@ -281,6 +296,29 @@ fn unpinned_document() -> Value {
                     }))
                 }
             },
+            "/audit": { "get": {
+                "operationId": "audit", "summary": "The audit trail (register, update, revoke), newest first",
+                "parameters": [
+                    {
+                        "name": "api_key", "in": "query", "required": false,
+                        "description": "Only the events of this credential.",
+                        "schema": { "$ref": "#/components/schemas/ApiKey" }
+                    },
+                    {
+                        "name": "limit", "in": "query", "required": false,
+                        "schema": { "type": "integer", "minimum": 1, "maximum": et_api::MAX_PAGE_LIMIT, "default": et_api::DEFAULT_PAGE_LIMIT }
+                    },
+                    {
+                        "name": "after", "in": "query", "required": false,
+                        "description": "The `next` of the previous page: events older than it.",
+                        "schema": { "type": "string", "pattern": "^[1-9][0-9]{0,17}$" }
+                    }
+                ],
+                "responses": with_auth_errors(json!({
+                    "200": ok("A page, newest first.", "AuditPage"),
+                    "400": invalid
+                }))
+            }},
             "/accounts": {
                 "post": {
                     "operationId": "createAccount", "summary": "Create an account",
@@ -402,7 +440,44 @@ fn unpinned_document() -> Value {
                         "label": {
                             "type": ["string", "null"], "maxLength": crate::input::MAX_TEXT_CHARS, "pattern": PLAIN_TEXT,
                             "description": "Free text without control characters."
-                        }
+                        },
+                        "expires_at": nullable_time("In the future, within LEDGERD_MAX_CREDENTIAL_LIFETIME when set; absent or null: never, or exactly that lifetime."),
+                        "scopes": { "$ref": "#/components/schemas/Scopes" },
+                        "allowed_ips": { "$ref": "#/components/schemas/AllowedIps" },
+                        "rate_limit": { "$ref": "#/components/schemas/RateLimit" }
+                    }
+                },
+                "UpdateRequest": {
+                    "type": "object", "additionalProperties": false, "minProperties": 1,
+                    "description": "Absent fields stay as they are; null clears label, expires_at and rate_limit; scopes and allowed_ips replace the whole list. A caller grants only scopes it holds.",
+                    "properties": {
+                        "label": {
+                            "type": ["string", "null"], "maxLength": crate::input::MAX_TEXT_CHARS, "pattern": PLAIN_TEXT
+                        },
+                        "expires_at": nullable_time("In the future, within LEDGERD_MAX_CREDENTIAL_LIFETIME when set (then not null); null: never."),
+                        "scopes": { "$ref": "#/components/schemas/Scopes" },
+                        "allowed_ips": { "$ref": "#/components/schemas/AllowedIps" },
+                        "rate_limit": { "$ref": "#/components/schemas/RateLimit" }
+                    }
+                },
+                "AuditEvent": {
+                    "type": "object", "additionalProperties": false,
+                    "required": ["id", "at", "api_key", "action", "actor", "reason", "changes"],
+                    "properties": {
+                        "id": { "type": "integer" },
+                        "at": { "type": "string", "format": "date-time" },
+                        "api_key": { "type": "string" },
+                        "action": { "enum": ["register", "revoke", "update"] },
+                        "actor": { "type": "string", "description": "The acting api_key; `db` for a change made in the database; `api` for an open registration." },
+                        "reason": { "type": ["string", "null"] },
+                        "changes": { "type": ["object", "null"], "description": "For update: {field: {from, to}} of each changed field." }
+                    }
+                },
+                "AuditPage": {
+                    "type": "object", "required": ["data", "next"], "additionalProperties": false,
+                    "properties": {
+                        "data": { "type": "array", "items": { "$ref": "#/components/schemas/AuditEvent" }, "maxItems": et_api::MAX_PAGE_LIMIT },
+                        "next": { "type": ["string", "null"], "description": "Pass as `after` for the next (older) page; null on the last one." }
                     }
                 },
                 "CredentialRecord": {

@@ -34,6 +34,8 @@ struct Job {
 pub struct Registrar {
     /// Read per batch: the watcher swaps the store when the database file is replaced.
     store: Arc<StoreSlot>,
+    /// `LEDGERD_MAX_ACTIVE_CREDENTIALS`, enforced in each batch's transaction.
+    max_active: Option<u64>,
     queue: OnceLock<Result<Sender<Job>, String>>,
 }
 
@@ -44,16 +46,16 @@ impl std::fmt::Debug for Registrar {
 }
 
 impl Registrar {
-    pub fn new(store: Arc<StoreSlot>) -> Self {
-        Registrar { store, queue: OnceLock::new() }
+    pub fn new(store: Arc<StoreSlot>, max_active: Option<u64>) -> Self {
+        Registrar { store, max_active, queue: OnceLock::new() }
     }
 
     fn start(&self) -> Result<Sender<Job>, String> {
         let (tx, rx) = mpsc::channel();
-        let store = self.store.clone();
+        let (store, max_active) = (self.store.clone(), self.max_active);
         std::thread::Builder::new()
             .name("ledgerd-registrar".into())
-            .spawn(move || run(&store, &rx))
+            .spawn(move || run(&store, max_active, &rx))
             .map_err(|e| format!("cannot start the registration writer: {e}"))?;
         Ok(tx)
     }
@@ -76,7 +78,7 @@ fn drain(queue: &Receiver<Job>, batch: &mut Vec<Job>) {
     }
 }
 
-fn run(store: &StoreSlot, queue: &Receiver<Job>) {
+fn run(store: &StoreSlot, max_active: Option<u64>, queue: &Receiver<Job>) {
     let mut last_batch = 0;
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -92,7 +94,7 @@ fn run(store: &StoreSlot, queue: &Receiver<Job>) {
         let credentials: Vec<NewCredential> = batch.iter().map(|job| job.credential.clone()).collect();
         // A panic fails this batch (its senders are dropped: 500s), not every later registration.
         let store: Arc<dyn CredentialStore> = store.get();
-        let answers = catch_unwind(AssertUnwindSafe(|| store.register_many(&credentials, None)));
+        let answers = catch_unwind(AssertUnwindSafe(|| store.register_many(&credentials, max_active)));
         let Ok(mut answers) = answers else {
             tracing::error!("the registration writer panicked; {} registrations failed", batch.len());
             continue;

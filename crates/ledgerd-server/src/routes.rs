@@ -5,19 +5,26 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use et_api::{Account, AccountPage, CredentialPage, CredentialRecord, ErrorCode, Health, RevokeResponse, WhoAmI};
+use et_api::{
+    Account, AccountPage, AuditPage, CredentialPage, CredentialRecord, ErrorCode, Health, RevokeResponse, Scope,
+    Scopes, WhoAmI,
+};
 use et_core::ApiKey;
-use et_store::{NewCredential, StoreError};
+use et_store::{CredentialUpdate, NewCredential, StoreError};
 
 use crate::auth::Caller;
+use crate::cache::now_ms;
 use crate::client::ClientAddr;
+use crate::config::RegistrationMode;
 use crate::error::{ApiError, error_response};
 use crate::input::{
     Registration, check_text, credential_list_query, json_object, page_limit, query_pairs, registration, take_string,
 };
 use crate::metrics::InvalidationSource;
+use crate::policy_input;
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -87,14 +94,14 @@ pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Json<WhoAm
 pub async fn register(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
+    parts: Parts,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     // Only refused registrations spend from the client's bucket, and only a refusal becomes a 429
     // once it is empty: a valid pair can only come from the vendor, so it is registered whoever
     // shares its address (a provisioning script, a proxy) and however much junk came from there.
     const WHAT: &str = "refused registrations";
-    match register_pair(&state, headers, body).await {
+    match register_pair(&state, &parts, body).await {
         Err(e) if e.code.status() < 500 => {
             Err(ratelimit::spend(state.register_limit.as_ref(), client, WHAT).err().unwrap_or(e))
         }
@@ -102,13 +109,62 @@ pub async fn register(
     }
 }
 
+/// Under `LEDGERD_REGISTRATION=authenticated`, the caller that registers (`None`: the ledger has
+/// no active credential, and this is its first).
+async fn registering_caller(state: &AppState, parts: &Parts) -> Result<Option<Caller>, ApiError> {
+    if state.settings.registration == RegistrationMode::Open {
+        return Ok(None);
+    }
+    // Two first registrations at the same moment may both pass: each is a pair minted for this
+    // instance, the rule's only aim is that a leaked instance key alone stops sufficing.
+    let store = state.store();
+    if blocking(move || store.count_active()).await?.map_err(ApiError::store)? == 0 {
+        return Ok(None);
+    }
+    Caller::require(parts, state, Some(Scope::CredentialsWrite)).await.map(Some)
+}
+
+/// Refuses a grant of scopes the caller does not hold itself.
+fn check_grant(caller: &Caller, scopes: Scopes) -> Result<(), ApiError> {
+    match scopes.iter().find(|scope| !caller.scopes().contains(*scope)) {
+        None => Ok(()),
+        Some(scope) => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "this credential cannot grant the scope {scope}, which it does not hold itself; leave it out, or ask \
+                 a credential that holds it"
+            ),
+        )),
+    }
+}
+
+/// `expires_at` under `LEDGERD_MAX_CREDENTIAL_LIFETIME`: within it, or 400 saying so.
+fn check_lifetime(state: &AppState, expires_at: Option<i64>, now: i64) -> Result<(), ApiError> {
+    let Some(max) = state.settings.max_credential_lifetime else { return Ok(()) };
+    let shown = humantime::format_duration(max);
+    match expires_at {
+        None => Err(ApiError::invalid(format!(
+            "the field \"expires_at\" cannot be null: this ledger allows credentials at most {shown} of life \
+             (LEDGERD_MAX_CREDENTIAL_LIFETIME); give a time within it"
+        ))),
+        Some(at) if at > now.saturating_add(max.as_millis() as i64) => Err(ApiError::invalid(format!(
+            "the field \"expires_at\" is beyond the longest lifetime this ledger allows, {shown} from now \
+             (LEDGERD_MAX_CREDENTIAL_LIFETIME); give an earlier time, or leave it out for exactly that lifetime"
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
 async fn register_pair(
     state: &AppState,
-    headers: HeaderMap,
+    parts: &Parts,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // Authentication (when the mode asks for it) before anything of the body is looked at.
+    let caller = registering_caller(state, parts).await?;
     // The same decoding the fuzz target `register_body` drives (input::registration).
-    let Registration { api_key, api_secret, label } = registration(&headers, body)?;
+    let Registration { api_key, api_secret, label, expires_at, scopes, allowed_ips, rate_limit } =
+        registration(&parts.headers, body)?;
     if !state.deriver.verify(&api_key, &api_secret) {
         return Err(ApiError::new(
             ErrorCode::InvalidCredential,
@@ -117,7 +173,23 @@ async fn register_pair(
         ));
     }
 
-    let credential = NewCredential::new(api_key.clone(), api_secret.hash(), label);
+    let now = now_ms();
+    // Without an expiry of its own, a credential gets exactly the longest lifetime allowed.
+    let expires_at = match (expires_at, state.settings.max_credential_lifetime) {
+        (None, Some(max)) => Some(now.saturating_add(max.as_millis() as i64).min(et_store::LATEST_EXPIRY_MS)),
+        (given, _) => given,
+    };
+    check_lifetime(state, expires_at, now)?;
+    let scopes = scopes.unwrap_or(Scopes::ALL);
+    if let Some(caller) = &caller {
+        check_grant(caller, scopes)?;
+    }
+    let mut credential = NewCredential::new(api_key.clone(), api_secret.hash(), label);
+    credential.expires_at = expires_at;
+    credential.scopes = scopes;
+    credential.allowed_ips = allowed_ips.unwrap_or_default();
+    credential.rate_limit = rate_limit;
+    credential.registered_by = caller.map(|c| c.api_key().to_owned());
     match state.registrar.register(credential).await? {
         Ok(record) => {
             // A request that came before the registration may have cached the key as unknown.
@@ -137,7 +209,100 @@ async fn register_pair(
                  for good); mint a new pair to register"
             ),
         )),
+        Err(e @ StoreError::LimitReached { .. }) => {
+            Err(ApiError::new(ErrorCode::CredentialLimitReached, e.to_string()))
+        }
+        Err(StoreError::Refused(why)) => Err(ApiError::invalid(format!("the credential was not registered: {why}"))),
         Err(e) => Err(write_failed(state, e)),
+    }
+}
+
+/// The fields of a `PATCH /credentials/{api_key}` body.
+const UPDATE_FIELDS: &[&str] = &["label", "scopes", "allowed_ips", "expires_at", "rate_limit"];
+const UPDATE_EXAMPLE: &str = r#"{"scopes": ["accounts:read"], "expires_at": "2027-01-31T00:00:00Z"}"#;
+
+pub async fn update_credential(
+    State(state): State<AppState>,
+    caller: Caller,
+    key: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CredentialRecord>, ApiError> {
+    let key = path_key(key)?;
+    let mut object = json_object(&headers, body, UPDATE_FIELDS, UPDATE_EXAMPLE)?;
+    let now = now_ms();
+    let update = CredentialUpdate {
+        label: policy_input::take_label_patch(&mut object)?,
+        scopes: policy_input::take_scopes(&mut object)?,
+        allowed_ips: policy_input::take_allowed_ips(&mut object)?,
+        expires_at: policy_input::take_expires_at(&mut object, now)?,
+        rate_limit: policy_input::take_rate_limit(&mut object)?,
+    };
+    if update == CredentialUpdate::default() {
+        return Err(ApiError::invalid(format!(
+            "the body changes nothing; give at least one of \"label\", \"scopes\", \"allowed_ips\", \"expires_at\" \
+             and \"rate_limit\", like {UPDATE_EXAMPLE}"
+        )));
+    }
+    if let Some(expires_at) = update.expires_at {
+        check_lifetime(&state, expires_at, now)?;
+    }
+    if let Some(scopes) = update.scopes {
+        check_grant(&caller, scopes)?;
+    }
+    let store = state.store();
+    let (target, by) = (key.clone(), caller.api_key().to_owned());
+    match blocking(move || current(&*store, store.update(target.as_str(), &update, &by))).await? {
+        Ok(record) => {
+            // Before answering: the very next request with this credential meets its new policy.
+            if state.auth.invalidate(key.as_str()) {
+                state.metrics.invalidated(InvalidationSource::Api, 1);
+            }
+            tracing::info!(api_key = %key, updated_by = caller.api_key(), "credential updated");
+            Ok(Json(record))
+        }
+        Err(StoreError::NotFound) => Err(ApiError::new(
+            ErrorCode::CredentialNotFound,
+            format!(
+                "no active credential {key} is registered on this ledger: it was never registered, or it is revoked \
+                 (a revoked credential cannot be changed)"
+            ),
+        )),
+        Err(StoreError::Refused(why)) => Err(ApiError::invalid(format!("the credential was not changed: {why}"))),
+        Err(e) => Err(write_failed(&state, e)),
+    }
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    _caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<AuditPage>, ApiError> {
+    let (mut api_key, mut limit, mut after) = (None, None, None);
+    for (name, value) in query_pairs(query.as_deref(), &["api_key", "limit", "after"])? {
+        match name.as_str() {
+            "api_key" if !value.is_empty() => {
+                let key = ApiKey::parse(&value)
+                    .map_err(|e| ApiError::invalid(format!("the api_key in the query is malformed: {e}")))?;
+                api_key = Some(key.as_str().to_owned());
+            }
+            "limit" => limit = Some(value),
+            "after" if !value.is_empty() => {
+                after = Some(value.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+                    ApiError::invalid(
+                        "after must be the `next` value of the previous page (a whole number); leave it out for the \
+                         newest events",
+                    )
+                })?);
+            }
+            _ => {}
+        }
+    }
+    let limit = page_limit(limit.as_deref())?;
+    let store = state.store();
+    match blocking(move || store.audit_page(api_key.as_deref(), limit, after)).await? {
+        Ok((data, next)) => Ok(Json(AuditPage { data, next: next.map(|id| id.to_string()) })),
+        Err(e) => Err(ApiError::store(e)),
     }
 }
 

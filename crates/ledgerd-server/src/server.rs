@@ -10,7 +10,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use axum::{Extension, Router};
 use et_api::{ErrorCode, Scope};
 use et_store::{CredentialStore, OpenMode, PgStore, SqliteStore, StoreError};
@@ -54,6 +54,8 @@ pub(crate) fn route_table() -> Vec<Route> {
         r(Method::GET, "/credentials", Some(CredentialsRead), get(routes::list_credentials)),
         r(Method::GET, "/credentials/{api_key}", Some(CredentialsRead), get(routes::get_credential)),
         r(Method::DELETE, "/credentials/{api_key}", Some(CredentialsWrite), delete(routes::revoke_credential)),
+        r(Method::PATCH, "/credentials/{api_key}", Some(CredentialsWrite), patch(routes::update_credential)),
+        r(Method::GET, "/audit", Some(CredentialsRead), get(routes::audit)),
         r(Method::POST, "/accounts", Some(AccountsWrite), post(routes::create_account)),
         r(Method::GET, "/accounts", Some(AccountsRead), get(routes::list_accounts)),
         r(Method::GET, "/account/{id}", Some(AccountsRead), get(routes::get_account)),
@@ -68,6 +70,7 @@ const ROUTE_LABELS: &[&str] = &[
     "/whoami",
     "/credentials",
     "/credentials/{api_key}",
+    "/audit",
     "/accounts",
     "/account/{id}",
 ];

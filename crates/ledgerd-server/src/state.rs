@@ -48,7 +48,7 @@ impl Shared {
         let slot = Arc::new(StoreSlot::new(store));
         Arc::new(Shared {
             store: slot.clone(),
-            registrar: Registrar::new(slot),
+            registrar: Registrar::new(slot, settings.max_active_credentials),
             deriver: settings.instance_key.deriver(),
             auth: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
             metrics: Arc::new(Metrics::new()),

@@ -117,7 +117,7 @@ async fn unknown_routes_and_methods_answer_json() {
     let r = l.call(Method::PUT, "/health", None, None).await;
     assert_error(&r, 405, "METHOD_NOT_ALLOWED");
     assert!(r.headers.get(header::ALLOW).is_some());
-    assert_error(&l.call(Method::PATCH, "/credentials/ak_x", None, None).await, 405, "METHOD_NOT_ALLOWED");
+    assert_error(&l.call(Method::PUT, "/credentials/ak_x", None, None).await, 405, "METHOD_NOT_ALLOWED");
 }
 
 #[tokio::test]
@@ -488,4 +488,85 @@ async fn policy_is_checked_in_the_order_of_spec_6() {
             "{cause}: {metrics}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_patch_is_met_by_the_very_next_request_and_audited_with_its_actor() {
+    let l = ledger();
+    let admin = l.register().await;
+    let worker = l.register().await;
+    assert_eq!(l.call(Method::GET, "/accounts", Some(&worker), None).await.status, StatusCode::OK);
+    let uri = format!("/credentials/{}", worker.0);
+    let r = l
+        .call(Method::PATCH, &uri, Some(&admin), Some(json!({"scopes": ["credentials:read"], "label": "worker"})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["scopes"], json!(["credentials:read"]));
+    // Cached a moment ago, refused now.
+    assert_error(&l.call(Method::GET, "/accounts", Some(&worker), None).await, 403, "FORBIDDEN");
+    // It cannot grant itself back what it lacks, nor touch others without credentials:write.
+    let back = l.call(Method::PATCH, &uri, Some(&worker), Some(json!({"scopes": ["accounts:read"]}))).await;
+    assert_error(&back, 403, "FORBIDDEN");
+    // Bad bodies name the field; nothing changes.
+    for body in [json!({}), json!({"scopes": ["root"]}), json!({"expires_at": "2001-01-01T00:00:00Z"}), json!({"x": 1})]
+    {
+        assert_error(&l.call(Method::PATCH, &uri, Some(&admin), Some(body)).await, 400, "INVALID_REQUEST");
+    }
+    let unknown = format!("/credentials/{}", l.mint().0);
+    assert_error(
+        &l.call(Method::PATCH, &unknown, Some(&admin), Some(json!({"label": "x"}))).await,
+        404,
+        "CREDENTIAL_NOT_FOUND",
+    );
+    assert_eq!(l.call(Method::DELETE, &uri, Some(&admin), None).await.status, StatusCode::OK);
+    assert_error(
+        &l.call(Method::PATCH, &uri, Some(&admin), Some(json!({"label": "x"}))).await,
+        404,
+        "CREDENTIAL_NOT_FOUND",
+    );
+
+    let trail = l.call(Method::GET, &format!("/audit?api_key={}&limit=2", worker.0), Some(&admin), None).await;
+    assert_eq!(trail.status, StatusCode::OK, "{}", trail.text);
+    let events = trail.body["data"].as_array().unwrap();
+    assert_eq!(events.iter().map(|e| e["action"].as_str().unwrap()).collect::<Vec<_>>(), ["revoke", "update"]);
+    assert!(events.iter().all(|e| e["actor"] == admin.0.as_str()), "{}", trail.text);
+    assert_eq!(events[1]["changes"]["label"]["to"], "worker", "{}", trail.text);
+    let next = trail.body["next"].as_str().unwrap();
+    let older = l.call(Method::GET, &format!("/audit?api_key={}&after={next}", worker.0), Some(&admin), None).await;
+    assert_eq!(older.body["data"][0]["action"], "register", "{}", older.text);
+    assert_eq!(older.body["next"], Value::Null);
+    assert_error(&l.call(Method::GET, "/audit?after=x", Some(&admin), None).await, 400, "INVALID_REQUEST");
+}
+
+#[tokio::test]
+async fn registration_honours_the_lifetime_the_active_limit_and_authenticated_mode() {
+    use crate::config::RegistrationMode;
+    let l = ledger_with(|s| {
+        s.max_credential_lifetime = Some(Duration::from_secs(3600));
+        s.max_active_credentials = Some(2);
+        s.registration = RegistrationMode::Authenticated;
+    });
+    // The first credential needs nobody; it gets exactly the longest lifetime.
+    let before = now_ms();
+    let first = l.register().await;
+    let record = l.call(Method::GET, &format!("/credentials/{}", first.0), Some(&first), None).await;
+    let expires = et_store::parse_time_ms(record.body["expires_at"].as_str().unwrap()).unwrap();
+    assert!((before + 3_600_000..=now_ms() + 3_600_000).contains(&expires), "{}", record.text);
+    // Now an anonymous pair is refused, and an authenticated one may grant only what its caller holds.
+    let pair = l.mint();
+    let body = json!({"api_key": pair.0, "api_secret": pair.1, "scopes": ["accounts:read"]});
+    assert_error(&l.call(Method::POST, "/credentials", None, Some(body.clone())).await, 401, "UNAUTHORIZED");
+    let far = json!({"api_key": pair.0, "api_secret": pair.1, "expires_at": "2999-01-01T00:00:00Z"});
+    assert_error(&l.call(Method::POST, "/credentials", Some(&first), Some(far)).await, 400, "INVALID_REQUEST");
+    let r = l.call(Method::POST, "/credentials", Some(&first), Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let reader = (pair.0.clone(), pair.1.clone());
+    let third = l.mint();
+    let grant = json!({"api_key": third.0, "api_secret": third.1, "scopes": ["accounts:read"]});
+    assert_error(&l.call(Method::POST, "/credentials", Some(&reader), Some(grant.clone())).await, 403, "FORBIDDEN");
+    // Two are active: the third is past the limit.
+    let r = l.call(Method::POST, "/credentials", Some(&first), Some(grant)).await;
+    assert_error(&r, 403, "CREDENTIAL_LIMIT_REACHED");
+    let trail = l.call(Method::GET, &format!("/audit?api_key={}", reader.0), Some(&first), None).await;
+    assert_eq!(trail.body["data"][0]["actor"], first.0.as_str(), "{}", trail.text);
 }
