@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use deadpool_postgres::GenericClient;
@@ -89,6 +90,8 @@ struct Feed {
     cursor: (u64, i64),
     /// Ids returned whose transaction is at or above the horizon, with that transaction.
     seen: HashMap<i64, u64>,
+    /// When the trail was last read.
+    last_read: Option<std::time::Instant>,
 }
 
 /// A ledger database in PostgreSQL.
@@ -98,6 +101,73 @@ pub struct PgStore {
     pool: Pool,
     shown: String,
     feed: Mutex<Feed>,
+    wake: Arc<Wake>,
+}
+
+/// What the listener (its own connection, `LISTEN ledgerd_audit`) tells the change feed.
+#[derive(Debug, Default)]
+struct Wake {
+    /// The listener is connected and listening: no notification means nothing was appended.
+    listening: AtomicBool,
+    /// An audit transaction committed since the feed last read (or the listener reconnected, and
+    /// what was committed meanwhile must be read).
+    notified: AtomicBool,
+}
+
+/// Longest a change feed relies on notifications alone: a poll reads the trail at least this
+/// often, so a change is seen within it even if notifications stop.
+const POLL_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
+/// How long the listener waits before connecting again after losing its connection.
+const RELISTEN_AFTER: Duration = Duration::from_millis(250);
+
+/// Listens for audit notifications on a connection of its own for as long as the store lives,
+/// connecting again whenever it is lost. Every (re)connection counts as a notification: the feed
+/// then reads whatever was committed while nobody listened.
+async fn listen<T>(config: Config, tls: T, wake: std::sync::Weak<Wake>)
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + Clone,
+    T::Stream: Send + 'static,
+{
+    let mut config = config;
+    config.application_name("ledgerd-listener");
+    loop {
+        let Some(w) = wake.upgrade() else { return };
+        if let Ok((client, mut connection)) = config.connect(tls.clone()).await {
+            // The LISTEN is answered through the connection, which must be driven meanwhile.
+            let ok = {
+                let listened = client.batch_execute("LISTEN ledgerd_audit");
+                tokio::pin!(listened);
+                loop {
+                    tokio::select! {
+                        done = &mut listened => break done.is_ok(),
+                        message = std::future::poll_fn(|cx| connection.poll_message(cx)) => match message {
+                            Some(Ok(_)) => {}
+                            _ => break false,
+                        },
+                    }
+                }
+            };
+            if ok {
+                w.listening.store(true, Ordering::SeqCst);
+                w.notified.store(true, Ordering::SeqCst);
+                drop(w);
+                loop {
+                    match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                        Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => match wake.upgrade() {
+                            Some(w) => w.notified.store(true, Ordering::SeqCst),
+                            None => return,
+                        },
+                        Some(Ok(_)) => {}
+                        Some(Err(_)) | None => break,
+                    }
+                }
+                let Some(w) = wake.upgrade() else { return };
+                w.listening.store(false, Ordering::SeqCst);
+                w.notified.store(true, Ordering::SeqCst);
+            }
+        }
+        tokio::time::sleep(RELISTEN_AFTER).await;
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -443,11 +513,16 @@ impl PgStore {
             .build()
             .map_err(|e| open_err(e.to_string()))?;
         let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let wake = Arc::new(Wake::default());
+        let weak = Arc::downgrade(&wake);
         let manager = if tls_mode == Tls::Disable {
+            runtime.spawn(listen(config.clone(), tokio_postgres::NoTls, weak));
             Manager::from_config(config, tokio_postgres::NoTls, manager_config)
         } else {
             let client = tls::client_config(tls_mode == Tls::VerifyFull, root.as_deref()).map_err(&open_err)?;
-            Manager::from_config(config, tokio_postgres_rustls::MakeRustlsConnect::new(client), manager_config)
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client);
+            runtime.spawn(listen(config.clone(), tls.clone(), weak));
+            Manager::from_config(config, tls, manager_config)
         };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
@@ -457,7 +532,7 @@ impl PgStore {
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| open_err(e.to_string()))?;
-        let store = PgStore { runtime: Some(runtime), pool, shown, feed: Mutex::new(Feed::default()) };
+        let store = PgStore { runtime: Some(runtime), pool, shown, feed: Mutex::new(Feed::default()), wake };
         let pool = store.pool.clone();
         let shown = store.shown.clone();
         store.run(async move {
@@ -486,7 +561,7 @@ impl PgStore {
                 .map_err(pg_err)?;
             tx.commit().await.map_err(pg_err)?;
             let seen = rows.iter().map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1) as u64)).collect();
-            Ok::<_, StoreError>(Feed { horizon, round_start: None, cursor: (horizon, 0), seen })
+            Ok::<_, StoreError>(Feed { horizon, round_start: None, cursor: (horizon, 0), seen, last_read: None })
         })?;
         *store.feed.lock().unwrap_or_else(PoisonError::into_inner) = feed;
         Ok(store)
@@ -646,6 +721,7 @@ impl CredentialStore for PgStore {
             }
             Ok(results)
         });
+        self.wake.notified.store(true, Ordering::SeqCst);
         match answer {
             Ok(results) => results,
             Err(e) => (0..n).map(|_| Err(StoreError::Postgres(e.to_string()))).collect(),
@@ -694,6 +770,7 @@ impl CredentialStore for PgStore {
                 .map_err(pg_err)?;
             row.as_ref().map(record_at(now_ms())).ok_or(StoreError::NotFound)
         })
+        .inspect(|_| self.wake.notified.store(true, Ordering::SeqCst))
     }
 
     fn count_active(&self) -> Result<u64, StoreError> {
@@ -761,6 +838,7 @@ impl CredentialStore for PgStore {
             let row = client.query_opt(&stmt, &[&key, &by, &reason]).await.map_err(pg_err)?;
             row.as_ref().map(record_at(now_ms())).ok_or(StoreError::NotFound)
         })
+        .inspect(|_| self.wake.notified.store(true, Ordering::SeqCst))
     }
 
     fn record_usage(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
@@ -789,6 +867,15 @@ impl CredentialStore for PgStore {
 
     fn poll_changes(&self) -> Result<Changes, StoreError> {
         let mut feed = self.feed.lock().unwrap_or_else(PoisonError::into_inner);
+        // While the listener listens, no notification means nothing new: the trail is read when
+        // one came, in the middle of a round, or once a second whatever happens.
+        let quiet = self.wake.listening.load(Ordering::SeqCst)
+            && !self.wake.notified.swap(false, Ordering::SeqCst)
+            && feed.round_start.is_none()
+            && feed.last_read.is_some_and(|t| t.elapsed() < POLL_AT_LEAST_EVERY);
+        if quiet {
+            return Ok(Changes::default());
+        }
         let (horizon, round_start, cursor) = (feed.horizon, feed.round_start, feed.cursor);
         let (round_start, rows) = self.with_client(move |client| async move {
             let round_start = match round_start {
@@ -810,6 +897,7 @@ impl CredentialStore for PgStore {
             Ok((round_start, rows))
         })?;
         // Only now that the rows are read does the feed move on: a failed read is retried whole.
+        feed.last_read = Some(std::time::Instant::now());
         let more = rows.len() > AUDIT_PAGE;
         let mut events = Vec::new();
         for row in rows.iter().take(AUDIT_PAGE) {

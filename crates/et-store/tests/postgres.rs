@@ -135,3 +135,45 @@ fn the_audit_trail_is_read_in_pages() {
     assert_eq!(ids.len(), 25_001, "each once");
     assert!(store.poll_changes().unwrap().events.is_empty());
 }
+
+/// The listener's connection killed (`pg_terminate_backend`) again and again while revocations are
+/// made by hand: the feed still returns every one (each reconnection makes it read the trail, and a
+/// read at least once a second does too).
+#[test]
+fn the_listener_killed_while_revocations_happen_misses_none() {
+    let db = et_pgtest::database();
+    let store = PgStore::open(&db.url, OpenMode::CreateIfMissing).unwrap();
+    let creds: Vec<NewCredential> = (0..9).map(|_| new_credential()).collect();
+    for c in &creds {
+        store.register(c).unwrap();
+    }
+    let listeners = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ledgerd-listener' AND datname = current_database()";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while db.psql(listeners).unwrap().trim() != "1" {
+        assert!(std::time::Instant::now() < deadline, "the listener did not connect");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut revoked = std::collections::HashSet::new();
+    let read = |revoked: &mut std::collections::HashSet<String>| {
+        let changes = store.poll_changes().unwrap();
+        revoked.extend(changes.events.into_iter().filter(|e| e.action == "revoke").map(|e| e.api_key));
+    };
+    for (i, c) in creds.iter().enumerate() {
+        if i % 3 == 0 {
+            db.psql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                  WHERE application_name = 'ledgerd-listener' AND datname = current_database()",
+            )
+            .unwrap();
+        }
+        db.psql(&format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", c.api_key)).unwrap();
+        read(&mut revoked);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while revoked.len() < creds.len() {
+        assert!(std::time::Instant::now() < deadline, "missed {} revocations", creds.len() - revoked.len());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        read(&mut revoked);
+    }
+    assert!(creds.iter().all(|c| revoked.contains(c.api_key.as_str())));
+}
