@@ -34,6 +34,7 @@ mod hand_sql;
 mod hardening;
 mod hostile_http;
 mod metrics;
+mod policy;
 mod postgres;
 mod proxies;
 mod races;

@@ -224,7 +224,8 @@ impl Watcher {
     fn poll(&mut self, store: &dyn CredentialStore) -> Result<(), StoreError> {
         loop {
             let changes = store.poll_changes()?;
-            // A revocation evicts the active entry; a registration evicts an "unknown key" entry.
+            // A revocation or a change (`update`, its policy) evicts the entry; a registration evicts an
+            // "unknown key" entry.
             for event in &changes.events {
                 let evicted = if event.action == "register" {
                     self.auth.invalidate_unknown(&event.api_key)
