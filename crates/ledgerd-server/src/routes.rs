@@ -281,13 +281,13 @@ pub async fn audit(
     let (mut api_key, mut limit, mut after) = (None, None, None);
     for (name, value) in query_pairs(query.as_deref(), &["api_key", "limit", "after"])? {
         match name.as_str() {
-            "api_key" if !value.is_empty() => {
+            "api_key" => {
                 let key = ApiKey::parse(&value)
                     .map_err(|e| ApiError::invalid(format!("the api_key in the query is malformed: {e}")))?;
                 api_key = Some(key.as_str().to_owned());
             }
             "limit" => limit = Some(value),
-            "after" if !value.is_empty() => {
+            "after" => {
                 after = Some(value.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
                     ApiError::invalid(
                         "after must be the `next` value of the previous page (a whole number); leave it out for the \

@@ -535,7 +535,10 @@ async fn a_patch_is_met_by_the_very_next_request_and_audited_with_its_actor() {
     let older = l.call(Method::GET, &format!("/audit?api_key={}&after={next}", worker.0), Some(&admin), None).await;
     assert_eq!(older.body["data"][0]["action"], "register", "{}", older.text);
     assert_eq!(older.body["next"], Value::Null);
-    assert_error(&l.call(Method::GET, "/audit?after=x", Some(&admin), None).await, 400, "INVALID_REQUEST");
+    for bad in ["after=x", "after=", "api_key=", "api_key=ak_x", "limit=0"] {
+        let r = l.call(Method::GET, &format!("/audit?{bad}"), Some(&admin), None).await;
+        assert_error(&r, 400, "INVALID_REQUEST");
+    }
 }
 
 #[tokio::test]
