@@ -386,3 +386,40 @@ fn a_hand_made_change_of_scopes_and_addresses_reaches_a_cached_credential() {
     );
     assert_eq!(row.trim(), "update|db|[\"accounts:read\"]");
 }
+
+/// Issue 8: `UPDATE api_credential SET expires_at = <past>` in the sqlite3 shell makes a cached
+/// credential refused well within the second (the watcher evicts it on the `update` row; the auth
+/// path compares the expiry with the time of each request), audited as `update` by `db`, and the
+/// credential is listed as expired, not revoked.
+#[test]
+fn a_hand_made_past_expiry_refuses_a_cached_credential() {
+    let (_dir, db) = db_dir();
+    let ledger = Ledger::start_with(options(&db, &[]));
+    let operator = ledger.register(Some("operator"));
+    let pair = ledger.register(Some("expires by hand"));
+    assert_eq!(whoami(&ledger, &pair), 200, "cached now");
+    sqlite3_ok(
+        &db,
+        &format!(
+            "UPDATE api_credential SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 second') WHERE api_key = '{}'",
+            pair.0
+        ),
+    );
+    let took = refused_soon(&ledger, &pair, "expired by hand");
+    eprintln!("refused after {took:?}");
+    assert_eq!(whoami(&ledger, &operator), 200, "only that credential");
+    let r = call(&ledger, "GET", "/credentials?status=expired", &auth(&operator), b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let listed = r.json();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(
+        (&listed["data"][0]["api_key"], &listed["data"][0]["status"]),
+        (&serde_json::json!(pair.0), &serde_json::json!("expired"))
+    );
+    assert_eq!(listed["data"][0]["active"], true, "expired is not revoked");
+    let row = sqlite3_ok(
+        &db,
+        &format!("SELECT action, actor FROM credential_audit WHERE api_key = '{}' ORDER BY id DESC LIMIT 1", pair.0),
+    );
+    assert_eq!(row.trim(), "update|db");
+}
