@@ -10,6 +10,7 @@ mod tls;
 mod etctl_api;
 mod etctl_db;
 mod etctl_policy;
+mod etctl_policy_api;
 mod etctl_rotate;
 mod etctl_scripting;
 mod etctl_support;
