@@ -600,11 +600,13 @@ fn hostile_requests_get_a_json_error_echo_nothing_and_change_nothing() {
 
     // Methods.
     add("method: PUT", request("PUT", "/credentials", &op, b""), Error(405, "METHOD_NOT_ALLOWED"));
+    // PATCH /credentials/{api_key} exists (SPEC §6): without a JSON body it is 415; elsewhere 405.
     add(
-        "method: PATCH",
+        "method: PATCH without a body",
         request("PATCH", &format!("/credentials/{}", operator.0), &op, b""),
-        Error(405, "METHOD_NOT_ALLOWED"),
+        Error(415, "UNSUPPORTED_MEDIA_TYPE"),
     );
+    add("method: PATCH on /credentials", request("PATCH", "/credentials", &op, b""), Error(405, "METHOD_NOT_ALLOWED"));
     add("method: DELETE on /whoami", request("DELETE", "/whoami", &op, b""), Error(405, "METHOD_NOT_ALLOWED"));
     add("method: DELETE with no key", request("DELETE", "/credentials", &op, b""), Error(405, "METHOD_NOT_ALLOWED"));
     add("method: OPTIONS", request("OPTIONS", "/credentials", &[], b""), Error(405, "METHOD_NOT_ALLOWED"));
