@@ -175,3 +175,16 @@ fn authenticated_registration_refuses_an_anonymous_pair_once_a_first_credential_
     let trail = get(&ledger, &first, &format!("/audit?api_key={}", reader.0));
     assert_eq!(trail.body["data"][0]["actor"], first.0.as_str(), "{}", trail.body);
 }
+
+#[test]
+fn a_rate_limit_holds_with_the_cache_off() {
+    // The bucket used to live in the cache entry: with LEDGERD_AUTH_CACHE_TTL=0 every request read
+    // the credential afresh, with a full bucket, and the limit was never reached.
+    let ledger = Ledger::start_with(LedgerOptions {
+        env: vec![("LEDGERD_AUTH_CACHE_TTL".into(), "0".into())],
+        ..LedgerOptions::default()
+    });
+    let limited = registered(&ledger, json!({"rate_limit": {"limit": 2, "window_s": 60}}));
+    let statuses: Vec<u16> = (0..4).map(|_| get(&ledger, &limited, "/whoami").status).collect();
+    assert_eq!(statuses, [200, 200, 429, 429]);
+}

@@ -22,7 +22,7 @@ use et_store::{AllowedIps, Scopes};
 use crate::cache::{AuthCache, CachedEntry, now_ms};
 use crate::client::ClientAddr;
 use crate::error::ApiError;
-use crate::keylimit::{self, KeyLimiter};
+use crate::keylimit;
 use crate::metrics::{AuthOutcome, Metrics, RefusalCause};
 use crate::ratelimit;
 use crate::state::AppState;
@@ -209,6 +209,7 @@ async fn authenticate(
     // with unknown keys costs what a wrong secret costs (a cache hit after the first time) and does
     // not reach the database. Registration evicts it: through the API before the 201 is sent, from
     // another process when the watcher sees the audit row.
+    let key: Arc<str> = key.into();
     let entry = Arc::new(match found {
         Some(found) => CachedEntry {
             secret_hash: found.secret_hash.unwrap_or_else(|| {
@@ -219,7 +220,9 @@ async fn authenticate(
                 );
                 auth.dummy_hash
             }),
-            api_key: key.into(),
+            // The bucket outlives this entry (see keylimit.rs): a re-read keeps what was spent.
+            limiter: found.rate_limit.filter(|_| found.active).map(|limit| auth.limiters.bucket(&key, limit)),
+            api_key: key,
             label: found.label.map(Into::into),
             active: found.active,
             last_used_ms: AtomicI64::new(0),
@@ -229,10 +232,9 @@ async fn authenticate(
             scopes: found.scopes,
             allowed_ips: found.allowed_ips,
             rate_limit: found.rate_limit,
-            limiter: found.rate_limit.map(KeyLimiter::new),
         },
         None => CachedEntry {
-            api_key: key.into(),
+            api_key: key,
             label: None,
             secret_hash: auth.dummy_hash,
             active: false,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::keylimit::KeyLimiter;
+use crate::keylimit::{KeyLimiter, KeyLimiters};
 use et_core::SecretHash;
 use et_store::{AllowedIps, AuthEntry, RateLimit, Scopes, USAGE_RESOLUTION_MS};
 
@@ -44,7 +44,7 @@ pub struct CachedEntry {
     pub(crate) allowed_ips: AllowedIps,
     pub(crate) rate_limit: Option<RateLimit>,
     /// The bucket of `rate_limit`, when it has one: per entry, so per process (SPEC §6).
-    pub(crate) limiter: Option<KeyLimiter>,
+    pub(crate) limiter: Option<Arc<KeyLimiter>>,
 }
 
 impl std::fmt::Debug for CachedEntry {
@@ -70,6 +70,8 @@ pub struct AuthCache {
     pub(crate) dummy_hash: SecretHash,
     /// Credentials used since the last flush (each at most once; see [`CachedEntry::queued`]).
     used: Mutex<Vec<Arc<CachedEntry>>>,
+    /// The per-credential rate-limit buckets, kept apart from the entries so that they outlive them.
+    pub(crate) limiters: KeyLimiters,
 }
 
 impl std::fmt::Debug for AuthCache {
@@ -89,6 +91,7 @@ impl AuthCache {
             insert_lock: Mutex::new(()),
             dummy_hash: SecretHash::of(&et_core::random_hex16()),
             used: Mutex::new(Vec::new()),
+            limiters: KeyLimiters::default(),
         }
     }
 
