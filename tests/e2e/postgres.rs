@@ -1,16 +1,28 @@
 //! Several ledgerd on one PostgreSQL database (SPEC §7), against a real server the tests start
-//! (crates/et-pgtest): a revocation through one replica is refused by the other; one made by hand
-//! in psql, or with `etctl db revoke --db postgres://…`, by both; with PostgreSQL stopped,
-//! authentication is 500 (never 401) and /health 503, and service returns when it is back, without
-//! restarting ledgerd. Delays are printed (`--nocapture`), not asserted: the machine is noisy; the
-//! deadlines are generous.
+//! (crates/et-pgtest): a revocation through one replica is refused by the others; one made by hand
+//! in psql, or with `etctl db revoke --db postgres://…`, by all; the listener's connection killed
+//! while revocations happen misses none; `kill -9` of a replica under registration load loses no
+//! acknowledged registration; 32 clients registering one pair across three replicas get one 201;
+//! with PostgreSQL stopped, authentication is 500 (never 401) and /health 503 on every replica, and
+//! service returns when it is back, without restarting any. Delays are printed (`--nocapture`), not
+//! asserted: the machine is noisy; the deadlines are generous.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
 
 use crate::common::{Ledger, LedgerOptions, time_until};
 use crate::etctl_support::{Home, etctl};
-use crate::hostile_http::{auth, call};
+use crate::hostile_http::{addr, auth, call};
+
+/// A generous bound for "refused everywhere": SPEC §7 asks for 100 ms (API) and 1 s (psql); the
+/// figures are printed, and only a replica that keeps serving for this long fails the test.
+const DEADLINE: Duration = Duration::from_secs(5);
 
 fn replica(url: &str) -> Ledger {
     let env =
@@ -91,22 +103,294 @@ fn two_ledgerd_on_one_database_refuse_a_revocation_made_through_either_or_by_han
 fn with_postgres_stopped_authentication_is_500_never_401_and_it_comes_back_without_a_restart() {
     let server = et_pgtest::private_server();
     let db = server.database();
-    let ledger = replica(&db.url);
-    let cached = ledger.register(None);
-    assert_eq!(whoami(&ledger, &cached), 200);
-    let uncached = ledger.register(None);
+    let ledgers = replicas(&db.url);
+    let cached = ledgers[0].register(None);
+    assert!(ledgers.iter().all(|l| whoami(l, &cached) == 200), "every replica serves (and caches) it");
+    let uncached = ledgers[0].register(None);
 
     server.stop();
-    let noticed = time_until(Duration::from_secs(20), || health(&ledger) == 503);
-    assert!(noticed.is_some(), "/health stayed 200 with PostgreSQL stopped:\n{}", ledger.logs());
-    for pair in [&cached, &uncached] {
-        let status = whoami(&ledger, pair);
-        assert_eq!(status, 500, "a credential while the database is down: {status}");
+    for (r, ledger) in ledgers.iter().enumerate() {
+        let noticed = time_until(Duration::from_secs(20), || health(ledger) == 503);
+        assert!(noticed.is_some(), "replica {r}: /health stayed 200 with PostgreSQL stopped:\n{}", ledger.logs());
+        for pair in [&cached, &uncached] {
+            let status = whoami(ledger, pair);
+            assert_eq!(status, 500, "replica {r}: a credential while the database is down: {status}");
+        }
     }
 
     server.start();
-    let back = time_until(Duration::from_secs(30), || health(&ledger) == 200);
-    assert!(back.is_some(), "/health did not come back:\n{}", ledger.logs());
-    assert_eq!((whoami(&ledger, &cached), whoami(&ledger, &uncached)), (200, 200));
-    eprintln!("PostgreSQL stopped: noticed after {noticed:?}; restarted: serving again after {back:?}");
+    let started = Instant::now();
+    for (r, ledger) in ledgers.iter().enumerate() {
+        let back = time_until(Duration::from_secs(30), || health(ledger) == 200);
+        assert!(back.is_some(), "replica {r}: /health did not come back:\n{}", ledger.logs());
+        assert_eq!((whoami(ledger, &cached), whoami(ledger, &uncached)), (200, 200), "replica {r}");
+    }
+    eprintln!("PostgreSQL restarted: all three replicas serving again after {:?}", started.elapsed());
+}
+
+fn replicas(url: &str) -> [Ledger; 3] {
+    [replica(url), replica(url), replica(url)]
+}
+
+/// Polls `ledger` until it refuses `pair` (401); how long that took from `since`, or None after
+/// [`DEADLINE`].
+fn refused_after(ledger: &Ledger, pair: &(String, String), since: Instant) -> Option<Duration> {
+    while since.elapsed() < DEADLINE {
+        if whoami(ledger, pair) == 401 {
+            return Some(since.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    None
+}
+
+/// Watches every replica in `watchers` in a thread of its own from `since`: the delay after which
+/// each refused `pair`, in order.
+fn refused_by_all(watchers: &[&Ledger], pair: &(String, String), since: Instant) -> Vec<Option<Duration>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = watchers.iter().map(|l| s.spawn(move || refused_after(l, pair, since))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// `POST /credentials` of `pair` on its own connection: the status, or None when the replica gave
+/// no answer (it was killed, or is not listening).
+fn try_register(addr: &str, pair: &(String, String)) -> Option<u16> {
+    let body = json!({"api_key": pair.0, "api_secret": pair.1}).to_string();
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    let request = format!(
+        "POST /credentials HTTP/1.1\r\nHost: ledger\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+/// How many of `keys` are rows of api_credential.
+fn rows_of(db: &et_pgtest::Database, keys: &[String]) -> usize {
+    let mut found = 0;
+    for chunk in keys.chunks(500) {
+        let list: Vec<String> = chunk.iter().map(|k| format!("'{k}'")).collect();
+        let sql = format!("SELECT count(*) FROM api_credential WHERE api_key IN ({})", list.join(","));
+        found += db.psql(&sql).unwrap().trim().parse::<usize>().unwrap();
+    }
+    found
+}
+
+const LISTENERS: &str = "SELECT count(*) FROM pg_stat_activity \
+     WHERE application_name = 'ledgerd-listener' AND datname = current_database() AND query = 'LISTEN ledgerd_audit'";
+
+fn wait_for_listeners(db: &et_pgtest::Database, n: usize) {
+    let listening = time_until(Duration::from_secs(30), || db.psql(LISTENERS).unwrap().trim() == n.to_string());
+    assert!(listening.is_some(), "{n} listeners did not connect: {}", db.psql(LISTENERS).unwrap());
+}
+
+/// SPEC §7: a revocation through one replica's API is refused by every other one. Each of 50
+/// credentials is cached by B and C, revoked through A, and watched on B and C from the moment A
+/// answered.
+#[test]
+fn three_replicas_refuse_a_revocation_made_through_one_of_them() {
+    let db = et_pgtest::database();
+    let [a, b, c] = replicas(&db.url);
+    wait_for_listeners(&db, 3);
+    let mut delays = Vec::new();
+    for trial in 0..50 {
+        let pair = a.register(None);
+        assert_eq!((whoami(&b, &pair), whoami(&c, &pair)), (200, 200), "B and C serve (and cache) it");
+        a.client_as(&pair).revoke(&pair.0).expect("revoke through A");
+        let revoked = Instant::now();
+        assert_eq!(whoami(&a, &pair), 401, "A refuses at the next request");
+        for (name, delay) in ["B", "C"].iter().zip(refused_by_all(&[&b, &c], &pair, revoked)) {
+            let delay = delay.unwrap_or_else(|| {
+                panic!("trial {trial}: {name} kept serving a credential revoked through A for {DEADLINE:?}")
+            });
+            delays.push(delay);
+        }
+    }
+    eprintln!("revocation through A refused by B and C after: {}", summary(delays));
+}
+
+/// SPEC §7: `UPDATE api_credential SET active = false` in psql is a revocation every replica
+/// refuses (within 1 s; asserted with a generous bound, printed).
+#[test]
+fn a_psql_revocation_is_refused_by_all_three_replicas() {
+    let db = et_pgtest::database();
+    let [a, b, c] = replicas(&db.url);
+    wait_for_listeners(&db, 3);
+    let mut delays = Vec::new();
+    for trial in 0..10 {
+        let pair = c.register(None);
+        assert_eq!([whoami(&a, &pair), whoami(&b, &pair), whoami(&c, &pair)], [200; 3]);
+        db.psql(&format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", pair.0)).unwrap();
+        let revoked = Instant::now();
+        for (name, delay) in ["A", "B", "C"].iter().zip(refused_by_all(&[&a, &b, &c], &pair, revoked)) {
+            delays.push(delay.unwrap_or_else(|| panic!("trial {trial}: {name} kept serving a psql revocation")));
+        }
+        let row = db.psql(&format!("SELECT revoked_by FROM api_credential WHERE api_key = '{}'", pair.0)).unwrap();
+        assert_eq!(row.trim(), "db");
+    }
+    eprintln!("psql revocation refused by A, B and C after: {}", summary(delays));
+}
+
+/// SPEC §7: a replica whose change feed was interrupted catches up before trusting its cache. The
+/// listeners' backends are killed with `pg_terminate_backend` again and again while credentials
+/// every replica has cached are revoked through the API and by hand: every revocation is refused by
+/// every replica, and the listeners come back.
+#[test]
+fn the_listeners_killed_while_revocations_happen_miss_none() {
+    let db = et_pgtest::database();
+    let ledgers = replicas(&db.url);
+    wait_for_listeners(&db, 3);
+    let pairs: Vec<_> = (0..30).map(|i| ledgers[i % 3].register(None)).collect();
+    for pair in &pairs {
+        assert!(ledgers.iter().all(|l| whoami(l, pair) == 200), "every replica serves (and caches) it");
+    }
+    let killed = Arc::new(AtomicBool::new(false));
+    let kills = Arc::new(Mutex::new(0usize));
+    std::thread::scope(|s| {
+        // The listeners are killed every 20 ms or so, whether or not they have reconnected.
+        let killer = {
+            let (db, killed, kills) = (db.clone(), killed.clone(), kills.clone());
+            s.spawn(move || {
+                while !killed.load(Ordering::SeqCst) {
+                    let n = db
+                        .psql(&format!(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                              WHERE application_name = 'ledgerd-listener' AND datname = '{}'",
+                            db.name
+                        ))
+                        .unwrap();
+                    *kills.lock().unwrap() += n.trim().parse::<usize>().unwrap();
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+        };
+        for (i, pair) in pairs.iter().enumerate() {
+            if i % 2 == 0 {
+                ledgers[i % 3].client_as(pair).revoke(&pair.0).expect("revoke through the API");
+            } else {
+                db.psql(&format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", pair.0)).unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        killed.store(true, Ordering::SeqCst);
+        killer.join().unwrap();
+    });
+    let since = Instant::now();
+    for (i, pair) in pairs.iter().enumerate() {
+        for (r, ledger) in ledgers.iter().enumerate() {
+            assert!(
+                refused_after(ledger, pair, since).is_some(),
+                "replica {r} kept serving credential {i}, revoked while its listener was killed:\n{}",
+                ledger.logs()
+            );
+        }
+    }
+    let kills = *kills.lock().unwrap();
+    assert!(kills >= 3, "the listeners were killed {kills} times");
+    wait_for_listeners(&db, 3);
+    eprintln!("{kills} listener connections killed; all 30 revocations refused by all three replicas");
+}
+
+/// `kill -9` of one replica while client threads register through all three: every registration
+/// answered 201, by any replica, is a row of the database afterwards, and the survivors serve it.
+#[test]
+fn kill_9_of_one_replica_under_registration_load_loses_no_acknowledged_registration() {
+    let db = et_pgtest::database();
+    let ledgers = replicas(&db.url);
+    let addrs: Vec<String> = ledgers.iter().map(addr).collect();
+    let acknowledged = Mutex::new(Vec::new());
+    let stop = AtomicBool::new(false);
+    let victim = ledgers[1].pid();
+    let (mut lost_answers, mut refused) = (0, Vec::new());
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let (addr, acknowledged, stop) = (&addrs[t % 3], &acknowledged, &stop);
+                let ledger = &ledgers[t % 3];
+                s.spawn(move || {
+                    let (mut no_answer, mut other) = (0, Vec::new());
+                    while !stop.load(Ordering::SeqCst) {
+                        let pair = ledger.mint();
+                        match try_register(addr, &pair) {
+                            Some(201) => acknowledged.lock().unwrap().push(pair),
+                            Some(status) => other.push(status),
+                            None => {
+                                // The killed replica: no need to hammer its closed port.
+                                no_answer += 1;
+                                std::thread::sleep(Duration::from_millis(10));
+                            }
+                        }
+                    }
+                    (no_answer, other)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(1500));
+        let before = acknowledged.lock().unwrap().len();
+        let killed = std::process::Command::new("kill").args(["-9", &victim.to_string()]).status().unwrap();
+        assert!(killed.success());
+        std::thread::sleep(Duration::from_millis(1500));
+        stop.store(true, Ordering::SeqCst);
+        for t in threads {
+            let (no_answer, other) = t.join().unwrap();
+            lost_answers += no_answer;
+            refused.extend(other);
+        }
+        assert!(before > 0, "registrations were answered before the kill");
+    });
+    let acknowledged = acknowledged.into_inner().unwrap();
+    assert!(refused.is_empty(), "registrations were refused: {refused:?}");
+    let keys: Vec<String> = acknowledged.iter().map(|p| p.0.clone()).collect();
+    assert_eq!(rows_of(&db, &keys), keys.len(), "acknowledged registrations are missing from the database");
+    let (a, c) = (&ledgers[0], &ledgers[2]);
+    for pair in acknowledged.iter().step_by((acknowledged.len() / 50).max(1)) {
+        assert_eq!((whoami(a, pair), whoami(c, pair)), (200, 200), "a survivor refused an acknowledged credential");
+    }
+    eprintln!(
+        "kill -9 under load: {} registrations acknowledged, all present; {lost_answers} requests got no answer",
+        keys.len()
+    );
+}
+
+/// 32 clients register one and the same pair at once, spread over three replicas: exactly one 201,
+/// every other one 409 DUPLICATE_API_KEY (SPEC §3), and one row.
+#[test]
+fn thirty_two_clients_registering_one_pair_across_three_replicas_get_exactly_one_201() {
+    let db = et_pgtest::database();
+    let ledgers = replicas(&db.url);
+    let addrs: Vec<String> = ledgers.iter().map(addr).collect();
+    for round in 0..3 {
+        let pair = ledgers[0].mint();
+        let start = Barrier::new(32);
+        let statuses: Vec<Option<u16>> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..32)
+                .map(|i| {
+                    let (addr, pair, start) = (&addrs[i % 3], &pair, &start);
+                    s.spawn(move || {
+                        start.wait();
+                        try_register(addr, pair)
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let created = statuses.iter().filter(|s| **s == Some(201)).count();
+        let duplicate = statuses.iter().filter(|s| **s == Some(409)).count();
+        assert_eq!((created, duplicate), (1, 31), "round {round}: {statuses:?}");
+        assert_eq!(rows_of(&db, std::slice::from_ref(&pair.0)), 1);
+        assert!(ledgers.iter().all(|l| whoami(l, &pair) == 200));
+    }
+    // The 409 says which rule.
+    let pair = ledgers[0].mint();
+    assert_eq!(try_register(&addrs[0], &pair), Some(201));
+    let body = json!({"api_key": pair.0, "api_secret": pair.1}).to_string();
+    let again = call(&ledgers[2], "POST", "/credentials", &[("Content-Type", "application/json")], body.as_bytes());
+    assert_eq!(again.status, 409);
+    assert!(again.text().contains("DUPLICATE_API_KEY"), "{}", again.text());
 }
