@@ -191,6 +191,11 @@ pub struct WalStatus {
     pub checkpoint_incomplete: bool,
 }
 
+/// What a store calls when its database tells it that changes may be waiting (PostgreSQL's
+/// `LISTEN`), so whoever polls [`CredentialStore::poll_changes`] does so at once rather than at its
+/// next interval. Cheap and non-blocking; called from the store's own threads.
+pub type ChangeWaker = std::sync::Arc<dyn Fn() + Send + Sync>;
+
 /// How many credentials are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -279,6 +284,14 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// SQL statement), a page at a time, and whether anything else was committed or the schema
     /// changed. Cheap when nothing changed. Events from before the store was opened are not returned.
     fn poll_changes(&self) -> Result<Changes, StoreError>;
+
+    /// Asks the store to call `waker` whenever its database says a change was committed (and when
+    /// its own way of being told was interrupted, so that what was missed is read): for a store
+    /// that has such notifications (PostgreSQL); the default, for one that must be polled, never
+    /// calls it. A later call replaces the waker.
+    fn wake_on_changes(&self, waker: ChangeWaker) {
+        let _ = waker;
+    }
 
     /// The write-ahead log's size, and whether it is being kept from shrinking; `None` for a
     /// database without one. Cheap when the WAL is within its limit (a `stat`); past it, tries a

@@ -19,8 +19,8 @@ use tokio_postgres::{Config, Row};
 
 use crate::sqlite::{check_expiry, check_new, check_rate_limit, now_ms};
 use crate::{
-    AUDIT_PAGE, Account, AllowedIps, AuditEvent, AuthEntry, Changes, Counts, CredentialRecord, CredentialStore,
-    CredentialUpdate, NewCredential, OpenMode, RateLimit, StatusFilter, StoreError, policy,
+    AUDIT_PAGE, Account, AllowedIps, AuditEvent, AuthEntry, ChangeWaker, Changes, Counts, CredentialRecord,
+    CredentialStore, CredentialUpdate, NewCredential, OpenMode, RateLimit, StatusFilter, StoreError, policy,
 };
 use et_api::CredentialStatus;
 use et_core::SecretHash;
@@ -105,18 +105,32 @@ pub struct PgStore {
 }
 
 /// What the listener (its own connection, `LISTEN ledgerd_audit`) tells the change feed.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Wake {
     /// The listener is connected and listening: no notification means nothing was appended.
     listening: AtomicBool,
     /// An audit transaction committed since the feed last read (or the listener reconnected, and
     /// what was committed meanwhile must be read).
     notified: AtomicBool,
+    /// Who polls the feed, told at once of each notification ([`CredentialStore::wake_on_changes`]).
+    waker: Mutex<Option<ChangeWaker>>,
+}
+
+impl Wake {
+    /// Something may be waiting in the trail: the next poll reads it, and the poller is woken.
+    fn notify(&self) {
+        self.notified.store(true, Ordering::SeqCst);
+        let waker = self.waker.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(waker) = waker {
+            waker();
+        }
+    }
 }
 
 /// Longest a change feed relies on notifications alone: a poll reads the trail at least this
-/// often, so a change is seen within it even if notifications stop.
-const POLL_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
+/// often, so a change is seen within it (and the poller's interval, 100 ms for ledgerd) even if
+/// notifications stop without the listener's connection failing: within SPEC §7's second.
+const POLL_AT_LEAST_EVERY: Duration = Duration::from_millis(500);
 /// How long the listener waits before connecting again after losing its connection.
 const RELISTEN_AFTER: Duration = Duration::from_millis(250);
 
@@ -148,22 +162,24 @@ where
                 }
             };
             if ok {
+                // Listening from now on; what was committed while nobody listened is read at once.
                 w.listening.store(true, Ordering::SeqCst);
-                w.notified.store(true, Ordering::SeqCst);
+                w.notify();
                 drop(w);
                 loop {
                     match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
                         Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => match wake.upgrade() {
-                            Some(w) => w.notified.store(true, Ordering::SeqCst),
+                            Some(w) => w.notify(),
                             None => return,
                         },
                         Some(Ok(_)) => {}
                         Some(Err(_)) | None => break,
                     }
                 }
+                // Until it listens again, every poll reads the trail.
                 let Some(w) = wake.upgrade() else { return };
                 w.listening.store(false, Ordering::SeqCst);
-                w.notified.store(true, Ordering::SeqCst);
+                w.notify();
             }
         }
         tokio::time::sleep(RELISTEN_AFTER).await;
@@ -920,6 +936,10 @@ impl CredentialStore for PgStore {
         }
         events.sort_by_key(|e| e.id);
         Ok(Changes { committed: !events.is_empty(), events, more, schema_changed: false, rewound: false })
+    }
+
+    fn wake_on_changes(&self, waker: ChangeWaker) {
+        *self.wake.waker.lock().unwrap_or_else(PoisonError::into_inner) = Some(waker);
     }
 
     fn auth_entries(&self, api_keys: &[&str]) -> Result<Vec<Option<AuthEntry>>, StoreError> {

@@ -177,3 +177,74 @@ fn the_listener_killed_while_revocations_happen_misses_none() {
     }
     assert!(creds.iter().all(|c| revoked.contains(c.api_key.as_str())));
 }
+
+/// A notification wakes whoever polls the feed at once (ledgerd's watcher reads the trail then, not
+/// at its next tick), and so does the listener losing its connection and listening again: what
+/// was committed while it was away is read before anything else is trusted.
+#[test]
+fn a_notification_or_a_reconnected_listener_wakes_the_poller() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    let db = et_pgtest::database();
+    let store = PgStore::open(&db.url, OpenMode::CreateIfMissing).unwrap();
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let counter = wakes.clone();
+    store.wake_on_changes(Arc::new(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+    }));
+    let woken_after = |before: usize| {
+        let start = Instant::now();
+        while wakes.load(Ordering::SeqCst) == before {
+            assert!(start.elapsed() < Duration::from_secs(10), "the poller was not woken");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    let listeners = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ledgerd-listener' AND datname = current_database()";
+    let wait_listening = || {
+        let start = Instant::now();
+        while db.psql(listeners).unwrap().trim() != "1" {
+            assert!(start.elapsed() < Duration::from_secs(30), "the listener did not connect");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_listening();
+    let c = new_credential();
+    store.register(&c).unwrap();
+    store.poll_changes().unwrap();
+
+    // A revocation by hand in psql: woken, without polling, and the next poll returns it.
+    let before = wakes.load(Ordering::SeqCst);
+    db.psql(&format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", c.api_key)).unwrap();
+    woken_after(before);
+    let events = store.poll_changes().unwrap().events;
+    assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["revoke"]);
+
+    // The listener's backend killed: woken when it is lost and again once it listens again.
+    let before = wakes.load(Ordering::SeqCst);
+    db.psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+          WHERE application_name = 'ledgerd-listener' AND datname = current_database()",
+    )
+    .unwrap();
+    let d = new_credential();
+    db.psql(&format!(
+        "INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{}', '{}')",
+        d.api_key,
+        d.secret_hash.to_hex()
+    ))
+    .unwrap();
+    woken_after(before);
+    wait_listening();
+    let start = Instant::now();
+    while wakes.load(Ordering::SeqCst) < before + 2 {
+        assert!(start.elapsed() < Duration::from_secs(10), "not woken when the listener listened again");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let events = store.poll_changes().unwrap().events;
+    assert_eq!(
+        events.iter().map(|e| (e.action.as_str(), e.api_key.as_str())).collect::<Vec<_>>(),
+        [("register", d.api_key.as_str())]
+    );
+}

@@ -5,12 +5,12 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use et_store::{CredentialStore, Release, Safeguards, StoreError};
+use et_store::{ChangeWaker, CredentialStore, Release, Safeguards, StoreError};
 
 use crate::cache::AuthCache;
 use crate::health::{DbHealth, FAULTY, HEALTHY, REPLACED, UNWRITABLE};
@@ -18,7 +18,13 @@ use crate::metrics::{InvalidationSource, Metrics};
 use crate::slot::{Detached, StoreSlot};
 
 /// How often the audit trail is polled. SPEC §3 allows a database revocation 1 s to take effect.
+/// A store that is told of changes (PostgreSQL) also wakes the watcher at once, and reads the
+/// trail on a plain tick only when not told for a while (see et-store's pg.rs).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Rounds woken by the store start at least this far apart: a burst of notifications (every
+/// replica's registrations commit in groups, each one notifying) is read a batch at a time rather
+/// than one read per commit, for at most this much more delay.
+pub const WAKE_GAP: Duration = Duration::from_millis(10);
 /// How often a healthy database is proven to answer (an unhealthy one is retried every poll).
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// Sweeps (every cached credential re-read) happen at most this often, however often the
@@ -52,17 +58,45 @@ pub fn write_failed(health: &DbHealth, auth: &AuthCache, metrics: &Metrics, erro
 /// Opens the database at the configured path again, once a file is there.
 pub type Reopen = Box<dyn Fn() -> Result<Arc<dyn CredentialStore>, StoreError> + Send>;
 
+/// What a background thread is told while it waits in [`tick`].
+enum Signal {
+    Stop,
+    Wake,
+}
+
+/// The receiving end a background thread waits on in [`tick`].
+pub struct Signals {
+    rx: mpsc::Receiver<Signal>,
+    /// A wake was sent and not yet received: another would add nothing.
+    woken: Arc<AtomicBool>,
+}
+
 /// A background thread that stops (and is joined) when dropped or [`stop`](Self::stop)ped.
 pub struct Background {
-    stop: Option<mpsc::Sender<()>>,
+    stop: Option<mpsc::Sender<Signal>>,
+    woken: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
 
 impl Background {
-    pub fn spawn(name: &str, body: impl FnOnce(mpsc::Receiver<()>) + Send + 'static) -> std::io::Result<Self> {
+    pub fn spawn(name: &str, body: impl FnOnce(Signals) + Send + 'static) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel();
-        let handle = std::thread::Builder::new().name(name.into()).spawn(move || body(rx))?;
-        Ok(Background { stop: Some(tx), handle: Some(handle) })
+        let woken = Arc::new(AtomicBool::new(false));
+        let signals = Signals { rx, woken: woken.clone() };
+        let handle = std::thread::Builder::new().name(name.into()).spawn(move || body(signals))?;
+        Ok(Background { stop: Some(tx), woken, handle: Some(handle) })
+    }
+
+    /// Ends the thread's current wait in [`tick`] at once (many wakes before it runs count as one).
+    pub fn waker(&self) -> ChangeWaker {
+        let (tx, woken) = (self.stop.clone(), self.woken.clone());
+        Arc::new(move || {
+            if !woken.swap(true, Ordering::SeqCst)
+                && let Some(tx) = &tx
+            {
+                let _ = tx.send(Signal::Wake);
+            }
+        })
     }
 
     /// Asks the thread to finish and waits for it.
@@ -72,7 +106,7 @@ impl Background {
 
     fn stop_and_join(&mut self) {
         if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
+            let _ = tx.send(Signal::Stop);
         }
         if let Some(handle) = self.handle.take() {
             let _ = handle.join();
@@ -86,9 +120,17 @@ impl Drop for Background {
     }
 }
 
-/// Waits `interval`; false once the thread is asked to stop.
-pub fn tick(stop: &mpsc::Receiver<()>, interval: Duration) -> bool {
-    matches!(stop.recv_timeout(interval), Err(RecvTimeoutError::Timeout))
+/// Waits `interval`, or less when woken ([`Background::waker`]); false once the thread is asked to
+/// stop.
+pub fn tick(signals: &Signals, interval: Duration) -> bool {
+    match signals.rx.recv_timeout(interval) {
+        Err(RecvTimeoutError::Timeout) => true,
+        Ok(Signal::Wake) => {
+            signals.woken.store(false, Ordering::SeqCst);
+            true
+        }
+        Ok(Signal::Stop) | Err(RecvTimeoutError::Disconnected) => false,
+    }
 }
 
 /// Starts the watcher thread.
@@ -102,7 +144,8 @@ pub fn spawn(
 ) -> std::io::Result<Background> {
     // A first poll proves the database answers before serving; what it reads (changes since the
     // store was opened) concerns nothing cached yet.
-    let first = slot.get().poll_changes();
+    let store = slot.get();
+    let first = store.poll_changes();
     let mut watcher = Watcher {
         slot,
         path,
@@ -124,11 +167,19 @@ pub fn spawn(
     } else {
         watcher.metrics.set_database_up(true);
     }
-    Background::spawn("ledgerd-watcher", move |stop| {
-        while tick(&stop, POLL_INTERVAL) {
+    let background = Background::spawn("ledgerd-watcher", move |signals| {
+        let mut last = Instant::now();
+        while tick(&signals, POLL_INTERVAL) {
+            if let Some(wait) = WAKE_GAP.checked_sub(last.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            last = Instant::now();
             watcher.round();
         }
-    })
+    })?;
+    // A notification from the database (PostgreSQL's LISTEN) starts a round at once.
+    store.wake_on_changes(background.waker());
+    Ok(background)
 }
 
 struct Watcher {
