@@ -10,6 +10,9 @@
 //! holds a pipe from this process and stops the server (and removes its directory) when the pipe
 //! closes. Where no server binaries are installed, [`server`] panics with a sentence saying what to
 //! install: a test that needs PostgreSQL fails, it is never skipped.
+//!
+//! [`cluster`] starts a primary with a synchronous streaming standby (`pg_basebackup`), for the
+//! failover tests; [`Server::with_settings`] a server with settings of a test's own (TLS, …).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,9 +31,84 @@ pub struct Server {
     port: u16,
     /// Running the server binaries as root is refused: then they run as `postgres`.
     as_postgres: bool,
+    /// Given on the server's command line after the defaults (the later of two wins).
+    settings: Vec<(String, String)>,
     /// The supervising shell (it starts `postgres`, and stops it when its stdin closes) and its
     /// stdin; `None` while [`Server::stop`] has it stopped.
     running: Mutex<Option<(Child, ChildStdin)>>,
+}
+
+/// The defaults of a test server: a test database is thrown away, it need not survive a power cut.
+const FAST: &[(&str, &str)] = &[
+    ("listen_addresses", "127.0.0.1"),
+    ("fsync", "off"),
+    ("synchronous_commit", "off"),
+    ("full_page_writes", "off"),
+    ("max_connections", "300"),
+];
+
+/// What a primary of a [`Cluster`] adds: a commit waits until the standby has it.
+const SYNCHRONOUS_PRIMARY: &[(&str, &str)] = &[
+    ("synchronous_commit", "on"),
+    ("synchronous_standby_names", STANDBY_NAME),
+    ("full_page_writes", "on"),
+    ("wal_level", "replica"),
+];
+
+/// The standby's `application_name`, which the primary's `synchronous_standby_names` names.
+const STANDBY_NAME: &str = "standby1";
+
+/// A primary and a streaming standby that every commit of the primary waits for
+/// (`synchronous_commit = on`, `synchronous_standby_names`): a commit acknowledged by the primary
+/// is on the standby too. Both stop, and their directories go, when it is dropped.
+pub struct Cluster {
+    pub primary: Server,
+    pub standby: Server,
+}
+
+/// A primary with a synchronous streaming standby, both of this test's own.
+///
+/// # Panics
+/// As [`server`], or when the standby cannot be made or does not become synchronous within 60 s.
+pub fn cluster() -> Cluster {
+    let primary = Server::init(SYNCHRONOUS_PRIMARY);
+    primary.start();
+    let standby = primary.standby();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let query = format!("SELECT sync_state FROM pg_stat_replication WHERE application_name = '{STANDBY_NAME}'");
+    while primary.psql("postgres", &query).unwrap_or_default().trim() != "sync" {
+        assert!(
+            Instant::now() < deadline,
+            "the standby did not become synchronous within 60 s:\n{}\n{}",
+            primary.log(),
+            standby.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Cluster { primary, standby }
+}
+
+impl Cluster {
+    /// A URL naming both servers, primary first, with `target_session_attrs=read-write`: a client
+    /// uses whichever of them takes writes.
+    pub fn url(&self, name: &str) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/{name}?target_session_attrs=read-write",
+            self.primary.port, self.standby.port
+        )
+    }
+
+    /// A new, empty database, created on the primary (and so on the standby).
+    pub fn database(&self) -> Database {
+        self.primary.create_database()
+    }
+
+    /// The failover: the primary stops at once (`immediate`: no shutdown checkpoint, clients cut
+    /// off, as when its machine dies), then the standby is promoted and takes writes.
+    pub fn fail_over(&self) {
+        self.primary.stop_immediately();
+        self.standby.promote();
+    }
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -94,6 +172,9 @@ impl Drop for Server {
         if let Some((mut child, stdin)) = self.running.get_mut().unwrap().take() {
             drop(stdin);
             let _ = child.wait();
+        } else {
+            // Stopped by the test: the shell left the directory in place for a restart.
+            let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
 }
@@ -117,6 +198,20 @@ fn free_port() -> u16 {
 
 impl Server {
     fn start_new() -> Server {
+        let server = Server::init(&[]);
+        server.start();
+        server
+    }
+
+    /// A server of its own with `settings` on top of the defaults (`ssl=on`, …), not started yet:
+    /// files it needs can go in [`Server::dir`] first. Stopped, and its directory removed, when
+    /// dropped.
+    pub fn with_settings(settings: &[(&str, &str)]) -> Server {
+        Server::init(settings)
+    }
+
+    /// A directory for a new server, owned by the user the server runs as.
+    fn new_dir(settings: &[(&str, &str)]) -> Server {
         let bin = find_bin();
         let as_postgres = rustix::process::getuid().is_root();
         let dir = tempfile::Builder::new().prefix("et-pgtest-").tempdir().expect("make a temporary directory").keep();
@@ -128,7 +223,13 @@ impl Server {
             };
             std::os::unix::fs::chown(&dir, Some(ids("-u")), Some(ids("-g"))).expect("give the directory to postgres");
         }
-        let server = Server { bin, dir, port: free_port(), as_postgres, running: Mutex::new(None) };
+        let settings = FAST.iter().chain(settings).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Server { bin, dir, port: free_port(), as_postgres, settings, running: Mutex::new(None) }
+    }
+
+    /// A new server with an empty cluster (`initdb`), not started.
+    fn init(settings: &[(&str, &str)]) -> Server {
+        let server = Server::new_dir(settings);
         let data = server.dir.join("data");
         let out = server
             .command("initdb")
@@ -137,8 +238,30 @@ impl Server {
             .output()
             .expect("run initdb");
         assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        server.start();
         server
+    }
+
+    /// A streaming standby of this (running) server, copied with `pg_basebackup` and started.
+    fn standby(&self) -> Server {
+        let conninfo =
+            format!("host={} port={} user=postgres application_name={STANDBY_NAME}", self.dir.display(), self.port);
+        // Promoted, it is a primary that flushes before it acknowledges, as any production one.
+        let standby = Server::new_dir(&[
+            ("primary_conninfo", &conninfo),
+            ("hot_standby", "on"),
+            ("synchronous_commit", "on"),
+            ("full_page_writes", "on"),
+        ]);
+        let out = standby
+            .command("pg_basebackup")
+            .args(["--pgdata"])
+            .arg(standby.dir.join("data"))
+            .args(["--dbname", &conninfo, "--write-recovery-conf", "--checkpoint=fast", "--wal-method=stream"])
+            .output()
+            .expect("run pg_basebackup");
+        assert!(out.status.success(), "pg_basebackup failed: {}", String::from_utf8_lossy(&out.stderr));
+        standby.start();
+        standby
     }
 
     fn command(&self, program: &str) -> Command {
@@ -164,11 +287,14 @@ impl Server {
         // The shell starts postgres, then waits for its stdin (a pipe from this process) to close:
         // at the end of this process, however it ends, or at stop(). Then a fast shutdown (SIGINT),
         // and at the end of the process the directory goes too.
+        // `immediate`: SIGQUIT, no shutdown checkpoint, as if the machine died.
+        let settings: String =
+            self.settings.iter().map(|(k, v)| format!(" -c '{k}={}'", v.replace('\'', "'\\''"))).collect();
         let script = format!(
-            "\"{bin}/postgres\" -D \"{dir}/data\" -k \"{dir}\" -p {port} -c listen_addresses=127.0.0.1 \
-             -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
+            "\"{bin}/postgres\" -D \"{dir}/data\" -k \"{dir}\" -p {port}{settings} \
              </dev/null >>\"{dir}/log\" 2>&1 & pid=$!; \
-             read line; kill -INT $pid; wait $pid; [ \"$line\" = stop ] || rm -rf \"{dir}\"",
+             read line; if [ \"$line\" = immediate ]; then kill -QUIT $pid; else kill -INT $pid; fi; wait $pid; \
+             [ -n \"$line\" ] || rm -rf \"{dir}\"",
             bin = self.bin.display(),
             port = self.port,
         );
@@ -199,10 +325,49 @@ impl Server {
 
     /// Stops the server (a fast shutdown: clients are disconnected) and waits until it is down.
     pub fn stop(&self) {
+        self.stop_with("stop");
+    }
+
+    /// Stops the server at once (an `immediate` shutdown: SIGQUIT, no checkpoint, clients cut
+    /// off, crash recovery at the next start) and waits until it is down.
+    pub fn stop_immediately(&self) {
+        self.stop_with("immediate");
+    }
+
+    fn stop_with(&self, how: &str) {
         let Some((mut child, mut stdin)) = self.running.lock().unwrap().take() else { return };
-        let _ = writeln!(stdin, "stop");
+        let _ = writeln!(stdin, "{how}");
         drop(stdin);
         child.wait().expect("wait for the server to stop");
+    }
+
+    /// Promotes a standby (`pg_ctl promote`) and waits until it takes writes.
+    pub fn promote(&self) {
+        let out = self.command("pg_ctl").args(["promote", "-w", "-t", "60", "-D"]).arg(self.dir.join("data")).output();
+        let out = out.expect("run pg_ctl");
+        assert!(out.status.success(), "pg_ctl promote failed: {}{}", String::from_utf8_lossy(&out.stderr), self.log());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.psql_as("postgres", "SELECT pg_is_in_recovery()").unwrap_or_default().trim() != "f" {
+            assert!(Instant::now() < deadline, "the promoted standby still recovers after 60 s: {}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's own directory (its unix socket, `data/`, `log`), owned by the user it runs as:
+    /// files it is configured to read (certificates) go here.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Gives `path` (in [`Server::dir`]) to the user the server runs as, mode `mode`.
+    pub fn hand_over(&self, path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        if self.as_postgres {
+            let meta = std::fs::metadata(&self.dir).expect("the server's directory");
+            use std::os::unix::fs::MetadataExt;
+            std::os::unix::fs::chown(path, Some(meta.uid()), Some(meta.gid())).expect("chown to postgres");
+        }
     }
 
     /// What the server logged.
@@ -270,5 +435,25 @@ mod tests {
         assert!(a.psql("SELECT 1").is_err(), "stopped");
         super::server().start();
         assert_eq!(a.psql("SELECT count(*) FROM t").unwrap().trim(), "1", "the data survives a restart");
+    }
+
+    #[test]
+    fn a_cluster_fails_over_to_its_standby_with_every_committed_row() {
+        let cluster = super::cluster();
+        let db = cluster.database();
+        db.psql("CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 100)").unwrap();
+        // Synchronous: what the primary acknowledged is on the standby (flushed there; applied a
+        // moment later), and the standby is read-only.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while cluster.standby.psql(&db.name, "SELECT count(*) FROM t").unwrap_or_default().trim() != "100" {
+            assert!(std::time::Instant::now() < deadline, "the standby did not replay the rows");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let refused = cluster.standby.psql(&db.name, "INSERT INTO t VALUES (0)").unwrap_err();
+        assert!(refused.contains("read-only transaction"), "{refused}");
+        cluster.fail_over();
+        assert!(db.psql("SELECT 1").is_err(), "the primary is down");
+        cluster.standby.psql(&db.name, "INSERT INTO t VALUES (101)").unwrap();
+        assert_eq!(cluster.standby.psql(&db.name, "SELECT count(*) FROM t").unwrap().trim(), "101");
     }
 }

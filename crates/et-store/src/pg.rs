@@ -114,6 +114,9 @@ struct Wake {
     notified: AtomicBool,
     /// Who polls the feed, told at once of each notification ([`CredentialStore::wake_on_changes`]).
     waker: Mutex<Option<ChangeWaker>>,
+    /// The server turned out read-only: the listener's connection, made when it was writable, may
+    /// be on the old primary of a switchover, where nothing is written any more; it connects again.
+    relisten: Arc<tokio::sync::Notify>,
 }
 
 impl Wake {
@@ -137,7 +140,7 @@ const RELISTEN_AFTER: Duration = Duration::from_millis(250);
 /// Listens for audit notifications on a connection of its own for as long as the store lives,
 /// connecting again whenever it is lost. Every (re)connection counts as a notification: the feed
 /// then reads whatever was committed while nobody listened.
-async fn listen<T>(config: Config, tls: T, wake: std::sync::Weak<Wake>)
+async fn listen<T>(config: Config, tls: T, wake: std::sync::Weak<Wake>, relisten: Arc<tokio::sync::Notify>)
 where
     T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + Clone,
     T::Stream: Send + 'static,
@@ -167,7 +170,11 @@ where
                 w.notify();
                 drop(w);
                 loop {
-                    match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                    let message = tokio::select! {
+                        message = std::future::poll_fn(|cx| connection.poll_message(cx)) => message,
+                        () = relisten.notified() => break,
+                    };
+                    match message {
                         Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => match wake.upgrade() {
                             Some(w) => w.notify(),
                             None => return,
@@ -206,12 +213,41 @@ pub fn is_postgres_url(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")
 }
 
+/// The start of the message of a write refused because the server is read-only: the store then
+/// drops its connections and finds the writable server again (see [`PgStore::with_client`]).
+const READ_ONLY: &str = "the database server is read-only (a standby, or a primary fenced with \
+                         default_transaction_read_only)";
+
 fn pg_err(error: tokio_postgres::Error) -> StoreError {
-    StoreError::Postgres(error.to_string())
+    if error.code() == Some(&SqlState::READ_ONLY_SQL_TRANSACTION) {
+        return StoreError::Postgres(format!("{READ_ONLY}: {}", describe(&error)));
+    }
+    StoreError::Postgres(describe(&error))
 }
 
 fn pool_err(error: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Postgres(format!("no connection to the database: {error}"))
+    StoreError::Postgres(format!("no connection to the database: {}", describe(&error)))
+}
+
+/// An error and its causes, one after the other: tokio-postgres shows only its kind ("db error",
+/// "error performing TLS handshake") and keeps what went wrong in the source chain.
+fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// Whether `error` says the server was read-only.
+fn is_read_only(error: &StoreError) -> bool {
+    matches!(error, StoreError::Postgres(message) if message.starts_with(READ_ONLY))
 }
 
 fn is_duplicate(error: &tokio_postgres::Error) -> bool {
@@ -507,9 +543,20 @@ async fn count_active_with(client: &impl GenericClient, now: i64) -> Result<u64,
 }
 
 /// The oldest transaction still running (or the next one, when none runs), as of this statement.
+/// A read-only server is an error: the feed would read a trail nobody writes to any more (the old
+/// primary of a switchover, still up but fenced), so it is found out in the same round trip.
 async fn horizon_now(client: &impl GenericClient) -> Result<u64, StoreError> {
-    let row =
-        client.query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", &[]).await.map_err(pg_err)?;
+    let row = client
+        .query_one(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,
+                    pg_is_in_recovery() OR current_setting('default_transaction_read_only')::bool",
+            &[],
+        )
+        .await
+        .map_err(pg_err)?;
+    if row.get::<_, bool>(1) {
+        return Err(StoreError::Postgres(format!("{READ_ONLY}: its audit trail is no longer written")));
+    }
     Ok(row.get::<_, i64>(0) as u64)
 }
 
@@ -532,12 +579,12 @@ impl PgStore {
         let wake = Arc::new(Wake::default());
         let weak = Arc::downgrade(&wake);
         let manager = if tls_mode == Tls::Disable {
-            runtime.spawn(listen(config.clone(), tokio_postgres::NoTls, weak));
+            runtime.spawn(listen(config.clone(), tokio_postgres::NoTls, weak, wake.relisten.clone()));
             Manager::from_config(config, tokio_postgres::NoTls, manager_config)
         } else {
             let client = tls::client_config(tls_mode == Tls::VerifyFull, root.as_deref()).map_err(&open_err)?;
             let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client);
-            runtime.spawn(listen(config.clone(), tls.clone(), weak));
+            runtime.spawn(listen(config.clone(), tls.clone(), weak, wake.relisten.clone()));
             Manager::from_config(config, tls, manager_config)
         };
         let pool = Pool::builder(manager)
@@ -553,7 +600,7 @@ impl PgStore {
         let shown = store.shown.clone();
         store.run(async move {
             let mut client =
-                pool.get().await.map_err(|e| StoreError::Open { path: shown.clone(), detail: e.to_string() })?;
+                pool.get().await.map_err(|e| StoreError::Open { path: shown.clone(), detail: describe(&e) })?;
             migrate(&mut client, &shown, mode).await
         })?;
         // The feed starts at the end of the trail: events from before the store was opened are not returned.
@@ -604,10 +651,19 @@ impl PgStore {
         F: Future<Output = Result<T, StoreError>> + Send,
     {
         let pool = self.pool.clone();
-        self.run(async move {
+        let answer = self.run(async move {
             let client = pool.get().await.map_err(pool_err)?;
             work(client).await
-        })
+        });
+        if let Err(error) = &answer
+            && is_read_only(error)
+        {
+            // Every idle connection may be on that server, which a new one (target_session_attrs)
+            // would avoid: they are dropped, and the listener connects again too.
+            self.pool.retain(|_, _| false);
+            self.wake.relisten.notify_one();
+        }
+        answer
     }
 }
 
@@ -740,6 +796,7 @@ impl CredentialStore for PgStore {
         self.wake.notified.store(true, Ordering::SeqCst);
         match answer {
             Ok(results) => results,
+            Err(StoreError::Postgres(message)) => (0..n).map(|_| Err(StoreError::Postgres(message.clone()))).collect(),
             Err(e) => (0..n).map(|_| Err(StoreError::Postgres(e.to_string()))).collect(),
         }
     }
@@ -1035,7 +1092,11 @@ impl CredentialStore for PgStore {
 
     fn check_revocable(&self) -> Result<(), StoreError> {
         self.with_client(|mut client| async move {
-            let blocked = |e: tokio_postgres::Error| StoreError::RevocationBlocked { detail: e.to_string() };
+            let blocked = |e: tokio_postgres::Error| match e.code() {
+                // Not a rule refusing revocations: a server that takes no writes at all.
+                Some(&SqlState::READ_ONLY_SQL_TRANSACTION) => pg_err(e),
+                _ => StoreError::RevocationBlocked { detail: describe(&e) },
+            };
             // Rolled back when dropped: nothing is written.
             let tx = client.transaction().await.map_err(pg_err)?;
             // A read-only standby (after a failover to the wrong host) cannot revoke either.
