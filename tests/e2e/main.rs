@@ -36,6 +36,7 @@ mod hardening;
 mod hostile_http;
 mod metrics;
 mod pg_failover;
+mod pg_tls;
 mod policy;
 mod postgres;
 mod proxies;

@@ -102,6 +102,8 @@ pub struct PgStore {
     shown: String,
     feed: Mutex<Feed>,
     wake: Arc<Wake>,
+    /// `sslrootcert`, for messages about the server's certificate.
+    root: Option<String>,
 }
 
 /// What the listener (its own connection, `LISTEN ledgerd_audit`) tells the change feed.
@@ -225,8 +227,60 @@ fn pg_err(error: tokio_postgres::Error) -> StoreError {
     StoreError::Postgres(describe(&error))
 }
 
-fn pool_err(error: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Postgres(format!("no connection to the database: {}", describe(&error)))
+fn pool_err(error: deadpool_postgres::PoolError, root: Option<&str>) -> StoreError {
+    StoreError::Postgres(format!("no connection to the database: {}", connect_failure(&error, root)))
+}
+
+/// Why a new connection failed, saying what to change when it is the server's certificate
+/// (`sslmode=verify-full` with `sslrootcert` = `root`).
+fn connect_failure(error: &deadpool_postgres::PoolError, root: Option<&str>) -> String {
+    let error: &(dyn std::error::Error + 'static) = match error {
+        deadpool_postgres::PoolError::Backend(e) => e,
+        other => other,
+    };
+    match certificate_refused(error) {
+        Some(refused) => certificate_message(refused, root),
+        None => describe(error),
+    }
+}
+
+/// The certificate check that refused the server, somewhere in `error`'s causes (tokio-rustls
+/// wraps it in an io::Error, whose `source` skips it).
+fn certificate_refused<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::CertificateError> {
+    let mut cause = Some(error);
+    while let Some(c) = cause {
+        let tls = c
+            .downcast_ref::<rustls::Error>()
+            .or_else(|| c.downcast_ref::<std::io::Error>()?.get_ref()?.downcast_ref::<rustls::Error>());
+        if let Some(rustls::Error::InvalidCertificate(refused)) = tls {
+            return Some(refused);
+        }
+        cause = c.source();
+    }
+    None
+}
+
+fn certificate_message(refused: &rustls::CertificateError, root: Option<&str>) -> String {
+    use rustls::CertificateError as E;
+    let what = match refused {
+        E::UnknownIssuer | E::BadSignature => match root {
+            Some(root) => format!(
+                "the server's certificate is not signed by a CA in sslrootcert {root}; set sslrootcert to the CA that \
+                 signed it"
+            ),
+            None => "the server's certificate is not signed by a CA this system trusts; set sslrootcert to the CA \
+                     that signed it"
+                .to_owned(),
+        },
+        E::NotValidForName | E::NotValidForNameContext { .. } => "the server's certificate does not name the host \
+             in the URL (sslmode=verify-full checks it); connect by a name or address the certificate holds"
+            .to_owned(),
+        E::Expired | E::ExpiredContext { .. } | E::NotValidYet | E::NotValidYetContext { .. } => {
+            "the server's certificate is expired or not yet valid; renew it, or check this machine's clock".to_owned()
+        }
+        _ => "the server's certificate was refused".to_owned(),
+    };
+    format!("{what} ({})", rustls::Error::InvalidCertificate(refused.clone()))
 }
 
 /// An error and its causes, one after the other: tokio-postgres shows only its kind ("db error",
@@ -595,18 +649,27 @@ impl PgStore {
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| open_err(e.to_string()))?;
-        let store = PgStore { runtime: Some(runtime), pool, shown, feed: Mutex::new(Feed::default()), wake };
+        let store = PgStore {
+            runtime: Some(runtime),
+            pool,
+            shown,
+            feed: Mutex::new(Feed::default()),
+            wake,
+            root: root.clone(),
+        };
         let pool = store.pool.clone();
         let shown = store.shown.clone();
         store.run(async move {
-            let mut client =
-                pool.get().await.map_err(|e| StoreError::Open { path: shown.clone(), detail: describe(&e) })?;
+            let mut client = pool
+                .get()
+                .await
+                .map_err(|e| StoreError::Open { path: shown.clone(), detail: connect_failure(&e, root.as_deref()) })?;
             migrate(&mut client, &shown, mode).await
         })?;
         // The feed starts at the end of the trail: events from before the store was opened are not returned.
         let pool = store.pool.clone();
         let feed = store.run(async move {
-            let mut client = pool.get().await.map_err(pool_err)?;
+            let mut client = pool.get().await.map_err(|e| pool_err(e, None))?;
             let tx = client
                 .build_transaction()
                 .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
@@ -651,8 +714,9 @@ impl PgStore {
         F: Future<Output = Result<T, StoreError>> + Send,
     {
         let pool = self.pool.clone();
+        let root = self.root.clone();
         let answer = self.run(async move {
-            let client = pool.get().await.map_err(pool_err)?;
+            let client = pool.get().await.map_err(|e| pool_err(e, root.as_deref()))?;
             work(client).await
         });
         if let Err(error) = &answer

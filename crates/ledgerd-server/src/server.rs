@@ -274,6 +274,11 @@ pub fn store_error_message(settings: &Settings, error: &StoreError) -> String {
             StoreError::NewerSchema { .. } => {
                 format!("{error}; this ledgerd is older than the database it was pointed at")
             }
+            // Already "cannot open the database URL: why".
+            StoreError::Open { .. } => format!(
+                "{error}; check LEDGERD_DB (postgres://user@host:5432/dbname), that the server is up and that the \
+                 user may create tables there"
+            ),
             _ => format!(
                 "cannot use the database {path}: {error}; check LEDGERD_DB (postgres://user@host:5432/dbname), that \
                  the server is up and that the user may create tables there"
