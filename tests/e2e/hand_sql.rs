@@ -254,7 +254,7 @@ fn refused_soon(ledger: &Ledger, pair: &(String, String), context: &str) -> std:
     took.unwrap_or_else(|| panic!("{context}: a cached credential stayed valid:\n{}", ledger.logs()))
 }
 
-fn metric(ledger: &Ledger, name: &str) -> Option<String> {
+pub fn metric(ledger: &Ledger, name: &str) -> Option<String> {
     let text = call(ledger, "GET", "/metrics", &[], b"").text();
     text.lines()
         .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))

@@ -394,3 +394,76 @@ fn thirty_two_clients_registering_one_pair_across_three_replicas_get_exactly_one
     assert_eq!(again.status, 409);
     assert!(again.text().contains("DUPLICATE_API_KEY"), "{}", again.text());
 }
+
+/// The triggers that keep the rules, disabled, dropped or joined by one made by hand in psql, are
+/// noticed as on SQLite (`ledgerd_database_triggers_missing`/`_unexpected`, an error naming them),
+/// and a change they let through without an audit row still reaches every replica's cache: it is
+/// re-read while they cannot be trusted, and after a trigger was disabled and enabled again around
+/// an update.
+#[test]
+fn triggers_disabled_or_added_by_hand_in_psql_are_noticed_and_their_changes_still_reach_the_cache() {
+    use crate::hand_sql::metric;
+    let db = et_pgtest::database();
+    let ledgers = [replica(&db.url), replica(&db.url)];
+    let [around, disabled, hidden, bystander] = ["around", "disabled", "hidden", "bystander"].map(|l| {
+        let pair = ledgers[0].register(Some(l));
+        assert!(ledgers.iter().all(|r| whoami(r, &pair) == 200), "every replica serves (and caches) it");
+        pair
+    });
+    let ok = |sql: &str| db.psql(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let refused_everywhere = |pair: &(String, String), context: &str| {
+        let since = Instant::now();
+        for (r, ledger) in ledgers.iter().enumerate() {
+            let took = refused_after(ledger, pair, since).unwrap_or_else(|| {
+                panic!("{context}: replica {r} kept serving a changed credential:\n{}", ledger.logs())
+            });
+            eprintln!("{context}: replica {r} refused after {took:?}");
+        }
+    };
+    let metric_is = |name: &str, value: &str| {
+        let all = || ledgers.iter().all(|l| metric(l, name).as_deref() == Some(value));
+        assert!(time_until(DEADLINE, all).is_some(), "{name} is not {value} on every replica");
+    };
+    metric_is("ledgerd_database_triggers_missing", "0");
+
+    // Disabled and enabled again around a revocation, in one transaction: no audit row, no
+    // notification, the triggers as they were afterwards.
+    ok(&format!(
+        "BEGIN; ALTER TABLE api_credential DISABLE TRIGGER USER; \
+         UPDATE api_credential SET active = false WHERE api_key = '{}'; \
+         ALTER TABLE api_credential ENABLE TRIGGER USER; COMMIT",
+        around.0
+    ));
+    assert_eq!(ok(&format!("SELECT count(*) FROM credential_audit WHERE api_key = '{}'", around.0)).trim(), "1");
+    refused_everywhere(&around, "triggers disabled around an update");
+    metric_is("ledgerd_database_triggers_missing", "0");
+
+    // The audit trigger disabled, then a revocation that writes no audit row.
+    ok("ALTER TABLE api_credential DISABLE TRIGGER api_credential_revoked");
+    metric_is("ledgerd_database_triggers_missing", "1");
+    ok(&format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", disabled.0));
+    refused_everywhere(&disabled, "audit trigger disabled");
+    for ledger in &ledgers {
+        let logs = ledger.logs();
+        assert!(
+            logs.lines().any(|l| l.contains("ERROR")
+                && l.contains("lacks triggers")
+                && l.contains("api_credential_revoked (disabled)")),
+            "{logs}"
+        );
+    }
+    ok("ALTER TABLE api_credential ENABLE TRIGGER api_credential_revoked");
+    metric_is("ledgerd_database_triggers_missing", "0");
+
+    // A trigger made by hand that keeps audit rows out: the revocation it hides is found.
+    ok("CREATE FUNCTION hide() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$; \
+        CREATE TRIGGER hide_audit BEFORE INSERT ON credential_audit FOR EACH ROW EXECUTE FUNCTION hide()");
+    metric_is("ledgerd_database_triggers_unexpected", "1");
+    ok(&format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", hidden.0));
+    refused_everywhere(&hidden, "audit rows kept out by a hand-made trigger");
+    assert!(ledgers.iter().all(|l| l.logs().contains("hide_audit")));
+    ok("DROP TRIGGER hide_audit ON credential_audit");
+    metric_is("ledgerd_database_triggers_unexpected", "0");
+
+    assert!(ledgers.iter().all(|l| whoami(l, &bystander) == 200), "an unchanged credential stays");
+}

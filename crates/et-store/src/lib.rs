@@ -149,7 +149,9 @@ pub struct Changes {
     pub events: Vec<AuditEvent>,
     /// More audit events are waiting: poll again at once.
     pub more: bool,
-    /// Something was committed since the last poll, by anyone (this process included).
+    /// Something was committed since the last poll, by anyone (this process included). On
+    /// PostgreSQL, which cannot tell, it means "maybe": true at each look at the catalog, at most
+    /// twice a second.
     pub committed: bool,
     /// The schema changed since the last poll: a table, index or trigger was made, altered or
     /// dropped (a trigger dropped and made again in one transaction included).

@@ -20,7 +20,8 @@ use tokio_postgres::{Config, Row};
 use crate::sqlite::{check_expiry, check_new, check_rate_limit, now_ms};
 use crate::{
     AUDIT_PAGE, Account, AllowedIps, AuditEvent, AuthEntry, ChangeWaker, Changes, Counts, CredentialRecord,
-    CredentialStore, CredentialUpdate, NewCredential, OpenMode, RateLimit, StatusFilter, StoreError, policy,
+    CredentialStore, CredentialUpdate, NewCredential, OpenMode, RateLimit, Safeguards, StatusFilter, StoreError,
+    policy,
 };
 use et_api::CredentialStatus;
 use et_core::SecretHash;
@@ -92,6 +93,8 @@ struct Feed {
     seen: HashMap<i64, u64>,
     /// When the trail was last read.
     last_read: Option<std::time::Instant>,
+    /// The triggers' and functions' catalog rows as last seen ([`CATALOG_MARK_SQL`]), and when.
+    catalog: Option<(String, std::time::Instant)>,
 }
 
 /// A ledger database in PostgreSQL.
@@ -104,6 +107,10 @@ pub struct PgStore {
     wake: Arc<Wake>,
     /// `sslrootcert`, for messages about the server's certificate.
     root: Option<String>,
+    /// The triggers and functions the migrations make, read once, on the first look.
+    expected: Arc<tokio::sync::OnceCell<Vec<Guard>>>,
+    /// The last look at them found them not as the migrations made them.
+    untrusted: AtomicBool,
 }
 
 /// What the listener (its own connection, `LISTEN ledgerd_audit`) tells the change feed.
@@ -614,6 +621,100 @@ async fn horizon_now(client: &impl GenericClient) -> Result<u64, StoreError> {
     Ok(row.get::<_, i64>(0) as u64)
 }
 
+/// The rules' triggers and functions of the current schema, one row each: `(what, name, state,
+/// definition)`. A trigger's definition is PostgreSQL's own (`pg_get_triggerdef`: timing, events,
+/// columns, `WHEN`, the function, schema-qualified only when it is not the current schema's) without
+/// the table's schema; its state is `tgenabled` (`D`: disabled by hand). A function's is the hash
+/// of its body with its language, result, volatility and settings. Nothing in either names the
+/// current schema, so a fresh copy made in another schema compares equal.
+const SAFEGUARDS_SQL: &str = "
+    SELECT 'trigger', t.tgname::text, t.tgenabled::text,
+           replace(pg_get_triggerdef(t.oid), ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ',
+                   ' ON ' || quote_ident(c.relname) || ' ')
+      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
+    UNION ALL
+    SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', '',
+           md5(p.prosrc) || ' ' || l.lanname || ' ' || pg_get_function_result(p.oid) || ' ' || p.provolatile::text
+             || ' ' || p.prosecdef::text || ' ' || coalesce(p.proconfig::text, '')
+      FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+     WHERE p.pronamespace = current_schema()::regnamespace";
+
+/// A digest of the catalog rows of the current schema's triggers and functions, row versions
+/// included: it moves whenever one is made, dropped, altered, disabled or enabled, even when it is
+/// put back as it was within one transaction (a trigger disabled around an update).
+const CATALOG_MARK_SQL: &str = "
+    SELECT coalesce(md5(string_agg(x, ',' ORDER BY x)), '') FROM (
+        SELECT t.oid::text || ':' || t.xmin::text AS x
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
+        UNION ALL
+        SELECT p.oid::text || ':' || p.xmin::text FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace
+    ) catalog";
+
+/// One trigger or function of the rules, as [`SAFEGUARDS_SQL`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Guard {
+    trigger: bool,
+    name: String,
+    state: String,
+    definition: String,
+}
+
+async fn guards(client: &impl GenericClient) -> Result<Vec<Guard>, tokio_postgres::Error> {
+    let rows = client.query(SAFEGUARDS_SQL, &[]).await?;
+    Ok(rows
+        .iter()
+        .map(|r| Guard {
+            trigger: r.get::<_, String>(0) == "trigger",
+            name: r.get(1),
+            state: r.get(2),
+            definition: r.get(3),
+        })
+        .collect())
+}
+
+async fn catalog_mark(client: &impl GenericClient) -> Result<String, StoreError> {
+    Ok(client.query_one(CATALOG_MARK_SQL, &[]).await.map_err(pg_err)?.get(0))
+}
+
+/// What the migrations make, read from a fresh copy of them in a schema of its own inside a
+/// transaction that is rolled back: nothing is left behind.
+async fn expected_guards(client: &mut deadpool_postgres::Object) -> Result<Vec<Guard>, tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let schema = format!("ledgerd_expected_{}", et_core::random_hex16());
+    tx.batch_execute(&format!("CREATE SCHEMA {schema}; SET LOCAL search_path = {schema}")).await?;
+    for sql in MIGRATIONS {
+        tx.batch_execute(sql).await?;
+    }
+    let found = guards(&tx).await;
+    tx.rollback().await?;
+    found
+}
+
+/// How `found` compares with `expected`: missing are the expected triggers and functions that are
+/// gone or differ (a disabled trigger is named with "(disabled)"); unexpected, the triggers no
+/// migration made.
+fn compare_guards(expected: &[Guard], found: &[Guard]) -> Safeguards {
+    let shown = |g: &Guard| if g.trigger { g.name.clone() } else { format!("function {}", g.name) };
+    let mut missing = Vec::new();
+    for e in expected {
+        match found.iter().find(|f| f.trigger == e.trigger && f.name == e.name) {
+            Some(f) if f == e => {}
+            Some(f) if f.definition == e.definition && f.state == "D" => {
+                missing.push(format!("{} (disabled)", shown(e)))
+            }
+            _ => missing.push(shown(e)),
+        }
+    }
+    let unexpected = found
+        .iter()
+        .filter(|f| f.trigger && !expected.iter().any(|e| e.trigger && e.name == f.name))
+        .map(shown)
+        .collect();
+    Safeguards { missing, unexpected }
+}
+
 impl PgStore {
     /// Connects to the database at `url` and brings its schema up to date
     /// ([`OpenMode::CreateIfMissing`]) or requires a ledger schema there ([`OpenMode::MustExist`]).
@@ -656,6 +757,8 @@ impl PgStore {
             feed: Mutex::new(Feed::default()),
             wake,
             root: root.clone(),
+            expected: Arc::new(tokio::sync::OnceCell::new()),
+            untrusted: AtomicBool::new(false),
         };
         let pool = store.pool.clone();
         let shown = store.shown.clone();
@@ -687,7 +790,14 @@ impl PgStore {
                 .map_err(pg_err)?;
             tx.commit().await.map_err(pg_err)?;
             let seen = rows.iter().map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1) as u64)).collect();
-            Ok::<_, StoreError>(Feed { horizon, round_start: None, cursor: (horizon, 0), seen, last_read: None })
+            Ok::<_, StoreError>(Feed {
+                horizon,
+                round_start: None,
+                cursor: (horizon, 0),
+                seen,
+                last_read: None,
+                catalog: None,
+            })
         })?;
         *store.feed.lock().unwrap_or_else(PoisonError::into_inner) = feed;
         Ok(store)
@@ -1014,7 +1124,14 @@ impl CredentialStore for PgStore {
             return Ok(Changes::default());
         }
         let (horizon, round_start, cursor) = (feed.horizon, feed.round_start, feed.cursor);
-        let (round_start, rows) = self.with_client(move |client| async move {
+        // The triggers are looked at as often as the trail is read without a notification: a
+        // trigger disabled or dropped by hand notifies nobody.
+        let look_at_catalog = feed.catalog.as_ref().is_none_or(|(_, at)| at.elapsed() >= POLL_AT_LEAST_EVERY);
+        let (round_start, rows, mark) = self.with_client(move |client| async move {
+            let mark = match look_at_catalog {
+                true => Some(catalog_mark(&client).await?),
+                false => None,
+            };
             let round_start = match round_start {
                 Some(start) => start,
                 None => horizon_now(&client).await?,
@@ -1031,8 +1148,13 @@ impl CredentialStore for PgStore {
                 .query(&stmt, &[&(cursor.0 as i64), &cursor.1, &(horizon as i64), &(AUDIT_PAGE as i64 + 1)])
                 .await
                 .map_err(pg_err)?;
-            Ok((round_start, rows))
+            Ok((round_start, rows, mark))
         })?;
+        let mut schema_changed = false;
+        if let Some(mark) = mark {
+            schema_changed = feed.catalog.as_ref().is_some_and(|(seen, _)| *seen != mark);
+            feed.catalog = Some((mark, std::time::Instant::now()));
+        }
         // Only now that the rows are read does the feed move on: a failed read is retried whole.
         feed.last_read = Some(std::time::Instant::now());
         let more = rows.len() > AUDIT_PAGE;
@@ -1056,7 +1178,37 @@ impl CredentialStore for PgStore {
             feed.seen.retain(|_, txid| *txid >= h);
         }
         events.sort_by_key(|e| e.id);
-        Ok(Changes { committed: !events.is_empty(), events, more, schema_changed: false, rewound: false })
+        // A change that wrote no audit row (possible only while the triggers are not as the
+        // migrations made them) notifies nobody and cannot be told here: then each look at the
+        // catalog, twice a second, counts as one, so the watcher re-reads its cache as often.
+        let committed = !events.is_empty() || (look_at_catalog && self.untrusted.load(Ordering::SeqCst));
+        Ok(Changes { committed, events, more, schema_changed, rewound: false })
+    }
+
+    fn safeguards(&self) -> Result<Safeguards, StoreError> {
+        let expected = self.expected.clone();
+        let found = self.with_client(move |mut client| async move {
+            let expected = match expected.get_or_try_init(|| expected_guards(&mut client)).await {
+                Ok(expected) => expected,
+                // Not a reason to stop serving, but nothing can be trusted to be as the migrations
+                // made it: reported as missing, so ledgerd says so and re-reads its cache.
+                Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
+                    return Ok(Safeguards {
+                        missing: vec![format!(
+                            "all of them: cannot read what the migrations make to compare with ({}; they are made \
+                             in a schema of its own and rolled back: grant the role CREATE on the database, as \
+                             its owner has)",
+                            describe(&e)
+                        )],
+                        unexpected: Vec::new(),
+                    });
+                }
+                Err(e) => return Err(pg_err(e)),
+            };
+            Ok(compare_guards(expected, &guards(&client).await.map_err(pg_err)?))
+        })?;
+        self.untrusted.store(!found.intact(), Ordering::SeqCst);
+        Ok(found)
     }
 
     fn wake_on_changes(&self, waker: ChangeWaker) {

@@ -158,6 +158,8 @@ pub fn spawn(
         reopen_error: None,
         closing: None,
         safeguards: None,
+        look_pending: false,
+        last_look: None,
         sweep_pending: false,
         next_sweep: None,
         wal_starved: false,
@@ -201,6 +203,12 @@ struct Watcher {
     /// What the last look at the database's triggers found; `None` until the first look (and
     /// again after the file is reopened).
     safeguards: Option<Safeguards>,
+    /// A commit is waiting for a look at the triggers: looks after plain commits are at least
+    /// [`SWEEP_INTERVAL`] apart (a busy database commits at every round, and on PostgreSQL a look
+    /// costs the server about a millisecond); a schema change is looked at at once.
+    look_pending: bool,
+    /// When the triggers were last looked at.
+    last_look: Option<Instant>,
     /// The database changed in a way its audit trail may not account for: re-read every cached
     /// credential as soon as [`SWEEP_INTERVAL`] allows.
     sweep_pending: bool,
@@ -293,7 +301,9 @@ impl Watcher {
                     "change seen in the database"
                 );
             }
-            if changes.committed || self.safeguards.is_none() {
+            self.look_pending |= changes.committed;
+            let due = self.look_pending && self.last_look.is_none_or(|t| t.elapsed() >= SWEEP_INTERVAL);
+            if due || changes.schema_changed || self.safeguards.is_none() {
                 self.look_at_safeguards(store)?;
             }
             // Audit rows account for every change that matters only while the triggers that write
@@ -318,6 +328,8 @@ impl Watcher {
     /// difference when it changes.
     fn look_at_safeguards(&mut self, store: &dyn CredentialStore) -> Result<(), StoreError> {
         let now = store.safeguards()?;
+        self.look_pending = false;
+        self.last_look = Some(Instant::now());
         if self.safeguards.as_ref() == Some(&now) {
             return Ok(());
         }
