@@ -467,3 +467,120 @@ fn triggers_disabled_or_added_by_hand_in_psql_are_noticed_and_their_changes_stil
 
     assert!(ledgers.iter().all(|l| whoami(l, &bystander) == 200), "an unchanged credential stays");
 }
+
+/// `sha256(secret)` as the database stores it.
+fn stored_hash(pair: &(String, String)) -> String {
+    et_core::ApiSecret::parse(&pair.1).unwrap().hash().to_hex()
+}
+
+/// A PostgreSQL ledger at schema version 1 (migration 1 only, as the first PostgreSQL release
+/// made it) with credentials in it, one revoked: replicas that start on it migrate it to the
+/// current schema, once; its credentials authenticate with every scope and no limit (SPEC §6), the
+/// revoked one stays refused, its rows and audit trail are kept, and the rules hold on them.
+#[test]
+fn a_schema_1_postgres_database_with_credentials_is_migrated_and_they_still_authenticate() {
+    let db = et_pgtest::database();
+    let migrations = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/et-store/migrations/postgres");
+    let first = std::fs::read_to_string(migrations.join("0001_initial.sql")).unwrap();
+    let current = std::fs::read_dir(&migrations).unwrap().count();
+    let ok = |sql: &str| db.psql(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    ok(&format!(
+        "CREATE TABLE schema_version (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); \
+         {first}; INSERT INTO schema_version (version) VALUES (1)"
+    ));
+    let pairs: Vec<(String, String)> = (0..4).map(|_| crate::common::mint_for(crate::common::INSTANCE)).collect();
+    for (pair, label) in pairs.iter().zip(["ops", "billing", "monitoring", "NULL"]) {
+        let label = if label == "NULL" { label.to_owned() } else { format!("'{label}'") };
+        ok(&format!(
+            "INSERT INTO api_credential (api_key, api_secret_hash, label) VALUES ('{}', '{}', {label})",
+            pair.0,
+            stored_hash(pair)
+        ));
+    }
+    let revoked = &pairs[2];
+    ok(&format!("UPDATE api_credential SET active = false, revoke_reason = 'left' WHERE api_key = '{}'", revoked.0));
+    let columns = "api_key, api_secret_hash, label, active, created_at, revoked_at, revoked_by, revoke_reason, seq";
+    let rows_sql = format!("SELECT {columns} FROM api_credential ORDER BY seq");
+    let audit_sql = "SELECT id, at, api_key, action, actor, reason FROM credential_audit ORDER BY id";
+    let (rows_before, audit_before) = (ok(&rows_sql), ok(audit_sql));
+
+    // Two replicas starting together: migrated once.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| replica(&db.url));
+        let b = s.spawn(|| replica(&db.url));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let versions: Vec<String> = (1..=current).map(|v| v.to_string()).collect();
+    assert_eq!(
+        ok("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version").trim(),
+        versions.join(",")
+    );
+    for ledger in [&a, &b] {
+        for pair in pairs.iter().filter(|p| *p != revoked) {
+            assert_eq!(whoami(ledger, pair), 200, "{} no longer authenticates after the migration", pair.0);
+        }
+        assert_eq!(whoami(ledger, revoked), 401, "the revoked credential came back");
+    }
+    let listed = call(&a, "GET", "/credentials?status=all", &auth(&pairs[0]), b"");
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    let listed = listed.json();
+    let labels: Vec<(Option<&str>, bool)> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["label"].as_str(), c["active"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(labels, [(Some("ops"), true), (Some("billing"), true), (Some("monitoring"), false), (None, true)]);
+    for c in listed["data"].as_array().unwrap() {
+        assert_eq!(
+            c["scopes"],
+            json!(["accounts:read", "accounts:write", "credentials:read", "credentials:write"]),
+            "a schema-1 credential keeps every scope"
+        );
+        assert_eq!((&c["expires_at"], &c["allowed_ips"], &c["rate_limit"]), (&json!(null), &json!([]), &json!(null)));
+    }
+    // The rows and the trail as they were (last_used_at aside, which the uses above may set).
+    assert_eq!(ok(&rows_sql), rows_before);
+    assert_eq!(ok(audit_sql), audit_before);
+    // The migrated database keeps the rules: no reactivation, and a psql revocation reaches both.
+    let refused = db.psql(&format!("UPDATE api_credential SET active = true WHERE api_key = '{}'", revoked.0));
+    assert!(refused.is_err_and(|e| e.contains("revocation is permanent")));
+    ok(&format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", pairs[1].0));
+    let since = Instant::now();
+    for ledger in [&a, &b] {
+        assert!(refused_after(ledger, &pairs[1], since).is_some(), "a psql revocation after the migration");
+    }
+}
+
+/// A stored hash that is not 64 lowercase hex digits is refused by the schema; one that got past
+/// it anyway (its CHECK dropped by hand) matches no secret, not even an empty one: 401, never 200
+/// or 500, and a warning naming the key (as on SQLite, tests/e2e/hand_sql.rs).
+#[test]
+fn a_malformed_hash_is_refused_by_postgres_and_one_past_the_schema_matches_no_secret() {
+    let db = et_pgtest::database();
+    let ledger = replica(&db.url);
+    let pair = ledger.mint();
+    for bad in ["x".repeat(64), stored_hash(&pair).to_uppercase(), "abc".to_owned(), String::new()] {
+        let refused =
+            db.psql(&format!("INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{}', '{bad}')", pair.0));
+        assert!(refused.is_err_and(|e| e.contains("api_secret_hash")), "{bad:?} was stored");
+    }
+    assert_eq!(db.psql("SELECT count(*) FROM api_credential").unwrap().trim(), "0");
+    db.psql(&format!(
+        "ALTER TABLE api_credential DROP CONSTRAINT api_credential_api_secret_hash_check; \
+         INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{}', '{}')",
+        pair.0,
+        "x".repeat(64)
+    ))
+    .unwrap();
+    let empty = [("X-Api-Key", pair.0.as_str()), ("X-Api-Secret", "")];
+    let r = call(&ledger, "GET", "/whoami", &empty, b"");
+    assert_eq!(r.status, 401, "an empty secret authenticated a malformed hash: {}", r.text());
+    assert_eq!(whoami(&ledger, &pair), 401);
+    let logs = ledger.logs();
+    assert!(
+        logs.lines().any(|l| l.contains("not 64 lowercase hex") && l.contains(&pair.0) && l.contains("WARN")),
+        "no warning naming the key:\n{logs}"
+    );
+    assert!(!logs.contains(&pair.1[3..]));
+}
