@@ -31,6 +31,7 @@ use et_core::SecretHash;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_lifetime_and_least_privilege.sql"),
+    include_str!("../migrations/postgres/0003_strict_allowed_ips.sql"),
 ];
 
 /// The schema version this build writes and understands.

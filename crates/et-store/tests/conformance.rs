@@ -130,6 +130,7 @@ conformance!(
     the_active_limit_holds_against_concurrent_registrations_from_two_processes_worth_of_connections,
     update_events_reach_the_poller_like_revocations,
     a_large_usage_batch_is_written_whole,
+    malformed_policy_values_are_refused_by_the_database_on_insert_and_update,
 );
 
 fn new_credential(label: Option<&str>) -> NewCredential {
@@ -837,4 +838,87 @@ fn a_large_usage_batch_is_written_whole(b: &dyn Backend) {
     let c = new_credential(None);
     store.register(&c).unwrap();
     store.revoke(c.api_key.as_str(), "test", None).unwrap();
+}
+
+/// SPEC §6 fields written by hand (sqlite3, psql) are validated by the database itself, on insert
+/// and on update, with a refusal naming the field, and change nothing; what is well formed is taken.
+/// (store.rs adds SQLite's `ignore_check_constraints` and the untyped values only SQLite accepts.)
+fn malformed_policy_values_are_refused_by_the_database_on_insert_and_update(b: &dyn Backend) {
+    let store = b.store();
+    let c = new_credential(None);
+    store.register(&c).unwrap();
+    let key = c.api_key.as_str();
+    let state = || format!("{:?} {}", store.get(key).unwrap(), b.count("SELECT count(*) FROM credential_audit"));
+    let before = state();
+    let hash = "a".repeat(64);
+    // (column assignments, the word the refusal must contain)
+    let bad: &[(&str, &str)] = &[
+        ("expires_at = 'tomorrow'", "expires_at"),
+        ("expires_at = 'now'", "expires_at"),
+        ("expires_at = '2030-13-01T00:00:00Z'", "expires_at"),
+        ("scopes = '[\"accounts:delete\"]'", "scopes"),
+        ("scopes = 'accounts:read'", "scopes"),
+        ("scopes = '{\"accounts:read\": true}'", "scopes"),
+        ("scopes = '[1]'", "scopes"),
+        ("scopes = NULL", "scopes"),
+        ("allowed_ips = '[\"localhost\"]'", "allowed_ips"),
+        ("allowed_ips = '[\"10.0.0.0/33\"]'", "allowed_ips"),
+        ("allowed_ips = '[\"256.0.0.1\"]'", "allowed_ips"),
+        ("allowed_ips = '[\"010.0.0.1\"]'", "allowed_ips"),
+        ("allowed_ips = '[\"10/8\"]'", "allowed_ips"),
+        ("allowed_ips = '[\"10.0.0.0/08\"]'", "allowed_ips"),
+        ("allowed_ips = '[\"::ffff:1.2.3.04\"]'", "allowed_ips"),
+        ("allowed_ips = '[\"1::2::3\"]'", "allowed_ips"),
+        ("allowed_ips = '[\"::1/129\"]'", "allowed_ips"),
+        ("allowed_ips = '10.0.0.0/8'", "allowed_ips"),
+        ("allowed_ips = '[[\"10.0.0.0/8\"]]'", "allowed_ips"),
+        ("rate_limit = 10", "rate_limit"),
+        ("rate_limit_window_s = 10", "rate_limit"),
+        ("rate_limit = 0, rate_limit_window_s = 10", "rate_limit"),
+        ("rate_limit = 10, rate_limit_window_s = 86401", "rate_limit"),
+        ("rate_limit = 1000001, rate_limit_window_s = 1", "rate_limit"),
+    ];
+    for (set, word) in bad {
+        let err = b.sql(&format!("UPDATE api_credential SET {set} WHERE api_key = '{key}'")).expect_err(set);
+        assert!(err.contains(word), "UPDATE {set}: {err}");
+        assert_eq!(state(), before, "changed by UPDATE {set}");
+        let (columns, values): (Vec<&str>, Vec<&str>) = set.split(", ").map(|a| a.split_once(" = ").unwrap()).unzip();
+        let other = ApiKey::generate();
+        let err = b
+            .sql(&format!(
+                "INSERT INTO api_credential (api_key, api_secret_hash, {}) VALUES ('{other}', '{hash}', {})",
+                columns.join(", "),
+                values.join(", ")
+            ))
+            .expect_err(set);
+        assert!(err.contains(word), "INSERT {set}: {err}");
+        assert!(store.get(other.as_str()).unwrap().is_none());
+    }
+    let good: &[&str] = &[
+        "expires_at = '2030-01-01T00:00:00.000Z'",
+        "expires_at = NULL",
+        "scopes = '[]'",
+        "scopes = '[\"credentials:write\",\"accounts:read\"]'",
+        "allowed_ips = '[\"127.0.0.2\",\"10.0.0.0/8\",\"::1/128\",\"2001:db8::/32\",\"::/0\",\"0.0.0.0/0\"]'",
+        "allowed_ips = '[\"::ffff:127.0.0.2\",\"255.255.255.255/32\",\"1:2:3:4:5:6:7:8\",\"::ffff:10.0.0.0/104\"]'",
+        "allowed_ips = '[]'",
+        "rate_limit = 1, rate_limit_window_s = 86400",
+        "rate_limit = 1000000, rate_limit_window_s = 1",
+        "rate_limit = NULL, rate_limit_window_s = NULL",
+    ];
+    for set in good {
+        b.sql(&format!("UPDATE api_credential SET {set} WHERE api_key = '{key}'"))
+            .unwrap_or_else(|e| panic!("UPDATE {set}: {e}"));
+        let (columns, values): (Vec<&str>, Vec<&str>) = set.split(", ").map(|a| a.split_once(" = ").unwrap()).unzip();
+        let other = ApiKey::generate();
+        b.sql(&format!(
+            "INSERT INTO api_credential (api_key, api_secret_hash, {}) VALUES ('{other}', '{hash}', {})",
+            columns.join(", "),
+            values.join(", ")
+        ))
+        .unwrap_or_else(|e| panic!("INSERT {set}: {e}"));
+        assert!(store.auth_entry(other.as_str()).unwrap().is_some());
+    }
+    let entry = store.auth_entry(key).unwrap().unwrap();
+    assert_eq!((entry.rate_limit, entry.expires_ms), (None, None), "the last good values are the ones read");
 }
