@@ -325,3 +325,22 @@ fn the_triggers_and_functions_are_compared_with_what_the_migrations_made() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A role that may create tables in its schema but not schemas in the database (not its owner)
+/// runs the ledger, but what the migrations make cannot be read to compare with: every safeguard
+/// is reported missing with that reason and the grant that fixes it, never silently intact.
+#[test]
+fn without_create_on_the_database_the_triggers_are_reported_unverifiable_with_the_fix() {
+    let db = et_pgtest::database();
+    let role = format!("r_{}", db.name);
+    db.psql(&format!("CREATE ROLE {role} LOGIN; GRANT CREATE, USAGE ON SCHEMA public TO {role}")).unwrap();
+    let url = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let store = PgStore::open(&url, OpenMode::CreateIfMissing).unwrap();
+    store.register(&new_credential()).unwrap();
+    let found = store.safeguards().unwrap();
+    assert!(!found.intact());
+    let said = found.missing.join(" ");
+    assert!(said.contains("permission denied") && said.contains("grant the role CREATE on the database"), "{said}");
+    db.psql(&format!("GRANT CREATE ON DATABASE {} TO {role}", db.name)).unwrap();
+    assert!(store.safeguards().unwrap().intact(), "once granted, compared");
+}
