@@ -584,3 +584,32 @@ fn a_malformed_hash_is_refused_by_postgres_and_one_past_the_schema_matches_no_se
     );
     assert!(!logs.contains(&pair.1[3..]));
 }
+
+/// SPEC §7's second holds even when notifications stop: with the trigger that sends them disabled
+/// by hand, a psql revocation is still refused by every replica, by the trail's periodic read (and
+/// the disabled trigger is reported).
+#[test]
+fn with_notifications_stopped_a_psql_revocation_is_still_refused_by_every_replica() {
+    use crate::hand_sql::metric;
+    let db = et_pgtest::database();
+    let ledgers = replicas(&db.url);
+    wait_for_listeners(&db, 3);
+    db.psql("ALTER TABLE credential_audit DISABLE TRIGGER credential_audit_notify").unwrap();
+    let reported = time_until(DEADLINE, || {
+        ledgers.iter().all(|l| metric(l, "ledgerd_database_triggers_missing").as_deref() == Some("1"))
+    });
+    assert!(reported.is_some(), "the disabled notification trigger was not reported");
+    let mut delays = Vec::new();
+    for trial in 0..5 {
+        let pair = ledgers[trial % 3].register(None);
+        assert!(ledgers.iter().all(|l| whoami(l, &pair) == 200));
+        db.psql(&format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", pair.0)).unwrap();
+        let since = Instant::now();
+        let refs: Vec<&Ledger> = ledgers.iter().collect();
+        for (r, delay) in refused_by_all(&refs, &pair, since).into_iter().enumerate() {
+            delays
+                .push(delay.unwrap_or_else(|| panic!("trial {trial}: replica {r} kept serving without notifications")));
+        }
+    }
+    eprintln!("notifications stopped: psql revocation refused by all three after: {}", summary(delays));
+}
