@@ -33,6 +33,8 @@ pub struct Server {
     as_postgres: bool,
     /// Given on the server's command line after the defaults (the later of two wins).
     settings: Vec<(String, String)>,
+    /// The CPU the server and every process it forks run on (`taskset`), if pinned.
+    core: Option<usize>,
     /// The supervising shell (it starts `postgres`, and stops it when its stdin closes) and its
     /// stdin; `None` while [`Server::stop`] has it stopped.
     running: Mutex<Option<(Child, ChildStdin)>>,
@@ -210,6 +212,13 @@ impl Server {
         Server::init(settings)
     }
 
+    /// This (not yet started) server pinned to `core` with `taskset` when one is given: the
+    /// benchmark runs it on ledgerd's core.
+    pub fn pinned(mut self, core: Option<usize>) -> Server {
+        self.core = core;
+        self
+    }
+
     /// A directory for a new server, owned by the user the server runs as.
     fn new_dir(settings: &[(&str, &str)]) -> Server {
         let bin = find_bin();
@@ -224,7 +233,7 @@ impl Server {
             std::os::unix::fs::chown(&dir, Some(ids("-u")), Some(ids("-g"))).expect("give the directory to postgres");
         }
         let settings = FAST.iter().chain(settings).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        Server { bin, dir, port: free_port(), as_postgres, settings, running: Mutex::new(None) }
+        Server { bin, dir, port: free_port(), as_postgres, settings, core: None, running: Mutex::new(None) }
     }
 
     /// A new server with an empty cluster (`initdb`), not started.
@@ -298,15 +307,19 @@ impl Server {
             bin = self.bin.display(),
             port = self.port,
         );
-        let mut cmd = if self.as_postgres {
-            let mut cmd = Command::new("runuser");
-            cmd.args(["-u", "postgres", "--", "sh", "-c", &script]);
-            cmd
-        } else {
-            let mut cmd = Command::new("sh");
-            cmd.args(["-c", &script]);
-            cmd
+        // Affinity is inherited through runuser, sh, postgres and every process it forks.
+        let mut cmd = match self.core {
+            Some(core) => {
+                let mut cmd = Command::new("taskset");
+                cmd.args(["-c", &core.to_string()]);
+                cmd
+            }
+            None => Command::new("env"),
         };
+        if self.as_postgres {
+            cmd.args(["runuser", "-u", "postgres", "--"]);
+        }
+        cmd.args(["sh", "-c", &script]);
         let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("run sh");
         let stdin = child.stdin.take().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -10,9 +10,11 @@
 //! prove the suite still runs; its numbers mean nothing and it writes no file.
 
 mod http;
+mod pg;
 mod report;
 mod wrk;
 
+use std::ffi::OsStr;
 use std::io::{BufWriter, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -95,13 +97,24 @@ impl Params {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--release] [--no-write]
+const USAGE: &str =
+    "usage: cargo xtask bench [--quick] [--release] [--no-write] [--only LIST] [--backend sqlite|postgres]
 
   (no flag)    the full suite (a few minutes): release build, the issue's numbers; writes BENCHMARKS.md
   --quick      small numbers, 1 s runs, the debug build; prints the table, writes nothing
   --release    with --quick: build and measure the release binaries instead
   --no-write   print the table only
-  --only LIST  only these parts, comma-separated: startup,minting,main,cold,listing,scale (implies --no-write)";
+  --only LIST  only these parts, comma-separated (implies --no-write):
+               startup,minting,main,cold,listing,scale (sqlite); main,cold,replicas,scale (postgres)
+  --backend B  sqlite (the default) or postgres: ledgerd on a PostgreSQL server the suite starts
+               itself (issue 9, item 8); recorded in its own section of BENCHMARKS.md";
+
+/// The database ledgerd runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 /// Entry point of `cargo xtask bench …`.
 pub fn main(args: &[&str]) -> std::process::ExitCode {
@@ -109,6 +122,7 @@ pub fn main(args: &[&str]) -> std::process::ExitCode {
     let mut release = None;
     let mut write = None;
     let mut only: Option<Vec<String>> = None;
+    let mut backend = Backend::Sqlite;
     let mut args_iter = args.iter();
     while let Some(arg) = args_iter.next() {
         match *arg {
@@ -119,6 +133,16 @@ pub fn main(args: &[&str]) -> std::process::ExitCode {
                 };
                 only = Some(list.split(',').map(str::to_owned).collect());
                 write = Some(false);
+            }
+            "--backend" => {
+                backend = match args_iter.next().copied() {
+                    Some("sqlite") => Backend::Sqlite,
+                    Some("postgres") => Backend::Postgres,
+                    other => {
+                        eprintln!("error: --backend takes sqlite or postgres, not {other:?}\n{USAGE}");
+                        return std::process::ExitCode::from(2);
+                    }
+                };
             }
             "--quick" => quick = true,
             "--release" => release = Some(true),
@@ -159,7 +183,7 @@ pub fn main(args: &[&str]) -> std::process::ExitCode {
         command.push(' ');
         command.push_str(arg);
     }
-    match run(&params, release, write, only.as_deref(), &command) {
+    match run(&params, backend, release, write, only.as_deref(), &command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
@@ -184,6 +208,8 @@ struct Env {
     /// `taskset` is there and the machine has two cores or more.
     pin: bool,
     sqlite3: bool,
+    /// The PostgreSQL server of `--backend postgres`, started once for the whole run.
+    postgres: Option<pg::Postgres>,
 }
 
 impl Env {
@@ -264,7 +290,14 @@ mod tempfile_dir {
     }
 }
 
-fn run(params: &Params, release: bool, write: bool, only: Option<&[String]>, command: &str) -> Result<()> {
+fn run(
+    params: &Params,
+    backend: Backend,
+    release: bool,
+    write: bool,
+    only: Option<&[String]>,
+    command: &str,
+) -> Result<()> {
     let root = crate::codegen::root();
     let started = Instant::now();
     let load_before = report::loadavg();
@@ -306,6 +339,10 @@ fn run(params: &Params, release: bool, write: bool, only: Option<&[String]>, com
             .map_err(|e| e.to_string())?;
     }
     std::fs::create_dir_all(work.path().join("home")).map_err(|e| e.to_string())?;
+    let postgres = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(pg::Postgres::start(params, pin)?),
+    };
     let env = Env {
         root: root.clone(),
         ledgerd: bin_dir.join("ledgerd"),
@@ -316,24 +353,33 @@ fn run(params: &Params, release: bool, write: bool, only: Option<&[String]>, com
         vendor_key_file,
         pin,
         sqlite3,
+        postgres,
     };
 
     let mut report = Report::new(params.quick, release, pin);
     type Part = fn(&Env, &Params, &mut Report) -> Result<()>;
-    let parts: [(&str, Part); 6] = [
-        ("startup", startup),
-        ("minting", minting),
-        ("main", main_ledger),
-        ("cold", cold),
-        ("listing", listing),
-        ("scale", scale),
-    ];
+    let parts: Vec<(&str, Part)> = match backend {
+        Backend::Sqlite => vec![
+            ("startup", startup),
+            ("minting", minting),
+            ("main", main_ledger),
+            ("cold", cold),
+            ("listing", listing),
+            ("scale", scale),
+        ],
+        Backend::Postgres => {
+            if let Some(pg) = &env.postgres {
+                report.set_setup(&pg.setup());
+            }
+            vec![("main", pg::main_ledger), ("cold", pg::cold), ("replicas", pg::replicas), ("scale", pg::scale)]
+        }
+    };
     if let Some(only) = only
         && let Some(unknown) = only.iter().find(|o| !parts.iter().any(|(name, _)| name == o))
     {
         return Err(format!("--only: no part named {unknown:?}"));
     }
-    for (name, part) in parts {
+    for &(name, part) in &parts {
         if only.is_none_or(|o| o.iter().any(|n| n == name)) {
             part(&env, params, &mut report)?;
         }
@@ -343,7 +389,11 @@ fn run(params: &Params, release: bool, write: bool, only: Option<&[String]>, com
     println!("{}", report.table());
     if write {
         let file = env.root.join("BENCHMARKS.md");
-        report::record(&file, &report.markdown())?;
+        let markers = match backend {
+            Backend::Sqlite => report::SQLITE_MARKERS,
+            Backend::Postgres => report::POSTGRES_MARKERS,
+        };
+        report::record(&file, &report.markdown(), markers)?;
         step(&format!("recorded in {}", file.display()));
     }
     Ok(())
@@ -372,9 +422,13 @@ struct Ledgerd {
 impl Ledgerd {
     /// Starts ledgerd on `db` and waits for its first healthy answer; returns it and how long that took.
     fn start(env: &Env, db: &Path, extra: &[(&str, &str)]) -> Result<(Ledgerd, Duration)> {
+        Ledgerd::start_on(env, db.as_os_str(), db.with_extension("log"), extra)
+    }
+
+    /// Starts ledgerd with `LEDGERD_DB=db` (a file or a PostgreSQL URL), logging to `log`.
+    fn start_on(env: &Env, db: &OsStr, log: PathBuf, extra: &[(&str, &str)]) -> Result<(Ledgerd, Duration)> {
         let port = free_port()?;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let log = db.with_extension("log");
         let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
         let mut cmd = env.pinned(0, &env.ledgerd);
         clean_env(&mut cmd);
@@ -453,6 +507,40 @@ impl Drop for Ledgerd {
 /// `pairs` as "ak sk" lines. Returns the kept pairs.
 fn seed(env: &Env, db: &Path, n: usize, keep: usize, pairs: &Path) -> Result<Vec<(String, String)>> {
     let started = Instant::now();
+    let rows = mint_rows(env, n);
+    let minted = started.elapsed();
+
+    drop(et_store::SqliteStore::open(db, et_store::OpenMode::CreateIfMissing).map_err(|e| e.to_string())?);
+    let mut conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
+    // Seeding is set-up, not the system under test: a crash here only means seeding again.
+    // (ledgerd puts the file back in WAL mode when it opens it.)
+    conn.query_row("PRAGMA journal_mode = OFF", [], |_| Ok(())).map_err(|e| e.to_string())?;
+    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576; PRAGMA locking_mode = EXCLUSIVE;")
+        .map_err(|e| e.to_string())?;
+    let tx = conn.transaction().map_err(|e| e.to_string())?;
+    {
+        let mut insert = tx
+            .prepare("INSERT INTO api_credential (api_key, api_secret_hash, label) VALUES (?1, ?2, 'seeded')")
+            .map_err(|e| e.to_string())?;
+        for (key, _, hash) in &rows {
+            insert.execute([key, hash]).map_err(|e| e.to_string())?;
+        }
+    }
+    tx.commit().map_err(|e| e.to_string())?;
+    drop(conn);
+
+    let kept = keep_pairs(rows, keep, pairs)?;
+    step(&format!(
+        "seeded {n} credentials in {:.1} s ({:.1} s minting)",
+        started.elapsed().as_secs_f64(),
+        minted.as_secs_f64()
+    ));
+    Ok(kept)
+}
+
+/// `n` credentials minted from the benchmark's instance key, as (api_key, api_secret, hex of the
+/// secret's hash), in key order.
+fn mint_rows(env: &Env, n: usize) -> Vec<(String, String, String)> {
     // Mint on every core; insert in key order, which SQLite's B-tree takes several times faster
     // than random order. The kept pairs are a random sample all the same: the keys are random.
     let workers = std::thread::available_parallelism().map_or(1, |c| c.get()).min(8);
@@ -476,27 +564,12 @@ fn seed(env: &Env, db: &Path, n: usize, keep: usize, pairs: &Path) -> Result<Vec
         handles.into_iter().flat_map(|h| h.join().expect("a minting thread panicked")).collect()
     });
     rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let minted = started.elapsed();
+    rows
+}
 
-    drop(et_store::SqliteStore::open(db, et_store::OpenMode::CreateIfMissing).map_err(|e| e.to_string())?);
-    let mut conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
-    // Seeding is set-up, not the system under test: a crash here only means seeding again.
-    // (ledgerd puts the file back in WAL mode when it opens it.)
-    conn.query_row("PRAGMA journal_mode = OFF", [], |_| Ok(())).map_err(|e| e.to_string())?;
-    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576; PRAGMA locking_mode = EXCLUSIVE;")
-        .map_err(|e| e.to_string())?;
-    let tx = conn.transaction().map_err(|e| e.to_string())?;
-    {
-        let mut insert = tx
-            .prepare("INSERT INTO api_credential (api_key, api_secret_hash, label) VALUES (?1, ?2, 'seeded')")
-            .map_err(|e| e.to_string())?;
-        for (key, _, hash) in &rows {
-            insert.execute([key, hash]).map_err(|e| e.to_string())?;
-        }
-    }
-    tx.commit().map_err(|e| e.to_string())?;
-    drop(conn);
-
+/// Writes `keep` of the minted `rows` to `pairs` as "ak sk" lines, and returns them.
+fn keep_pairs(rows: Vec<(String, String, String)>, keep: usize, pairs: &Path) -> Result<Vec<(String, String)>> {
+    let n = rows.len();
     let mut out = BufWriter::new(std::fs::File::create(pairs).map_err(|e| e.to_string())?);
     // Spread over the whole key space, and out of key order (sorted by secret, an HMAC, so as good
     // as shuffled): wrk must not walk the B-tree page by page.
@@ -508,11 +581,6 @@ fn seed(env: &Env, db: &Path, n: usize, keep: usize, pairs: &Path) -> Result<Vec
         writeln!(out, "{k} {s}").map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())?;
-    step(&format!(
-        "seeded {n} credentials in {:.1} s ({:.1} s minting)",
-        started.elapsed().as_secs_f64(),
-        minted.as_secs_f64()
-    ));
     Ok(kept)
 }
 

@@ -7,8 +7,19 @@ use std::time::Duration;
 
 use super::Result;
 
-const BEGIN: &str = "<!-- bench:begin (written by `cargo xtask bench`; edit outside these markers) -->";
-const END: &str = "<!-- bench:end -->";
+/// Where each backend's table goes: (begin, end, the heading of a section made when missing).
+pub type Markers = (&'static str, &'static str, &'static str);
+
+pub const SQLITE_MARKERS: Markers = (
+    "<!-- bench:begin (written by `cargo xtask bench`; edit outside these markers) -->",
+    "<!-- bench:end -->",
+    "## Latest run",
+);
+pub const POSTGRES_MARKERS: Markers = (
+    "<!-- bench:postgres:begin (written by `cargo xtask bench --backend postgres`; edit outside these markers) -->",
+    "<!-- bench:postgres:end -->",
+    "## Latest run on PostgreSQL",
+);
 
 /// One row of the table.
 pub struct Figure {
@@ -39,6 +50,8 @@ pub struct Report {
     load: String,
     took: Duration,
     command: String,
+    /// Replaces the default set-up line (where what runs, pinned how).
+    setup: Option<String>,
 }
 
 /// `/proc/loadavg`'s three averages.
@@ -96,7 +109,12 @@ impl Report {
             load: String::new(),
             took: Duration::ZERO,
             command: String::new(),
+            setup: None,
         }
+    }
+
+    pub fn set_setup(&mut self, setup: &str) {
+        self.setup = Some(setup.to_owned());
     }
 
     pub fn add(&mut self, figure: Figure) {
@@ -142,10 +160,10 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mode = if self.quick { "quick mode (small numbers; not the figures)" } else { "full suite" };
         let build = if self.release { "release" } else { "debug" };
-        let pinning = if self.pinned {
-            "ledgerd pinned to core 0, wrk (1 thread, 32 connections) to core 1 with `taskset`"
-        } else {
-            "no pinning (needs taskset and 2 cores)"
+        let pinning = match &self.setup {
+            Some(setup) => setup.as_str(),
+            None if self.pinned => "ledgerd pinned to core 0, wrk (1 thread, 32 connections) to core 1 with `taskset`",
+            None => "no pinning (needs taskset and 2 cores)",
         };
         format!(
             "- **Command:** `{}` ({mode}, {build} build), {:.0} s in all\n\
@@ -165,13 +183,13 @@ impl Report {
 
 /// Replaces the generated section of `file` (between the markers) with `section`, creating the
 /// file or the section when missing.
-pub fn record(file: &Path, section: &str) -> Result<()> {
+pub fn record(file: &Path, section: &str, (begin, end, heading): Markers) -> Result<()> {
     let text = std::fs::read_to_string(file).unwrap_or_default();
-    let block = format!("{BEGIN}\n{section}{END}");
-    let updated = match (text.find(BEGIN), text.find(END)) {
-        (Some(b), Some(e)) if b < e => format!("{}{block}{}", &text[..b], &text[e + END.len()..]),
-        _ if text.is_empty() => format!("# Benchmarks\n\n## Latest run\n\n{block}\n"),
-        _ => format!("{}\n## Latest run\n\n{block}\n", text.trim_end()),
+    let block = format!("{begin}\n{section}{end}");
+    let updated = match (text.find(begin), text.find(end)) {
+        (Some(b), Some(e)) if b < e => format!("{}{block}{}", &text[..b], &text[e + end.len()..]),
+        _ if text.is_empty() => format!("# Benchmarks\n\n{heading}\n\n{block}\n"),
+        _ => format!("{}\n\n{heading}\n\n{block}\n", text.trim_end()),
     };
     std::fs::write(file, updated).map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
