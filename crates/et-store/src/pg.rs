@@ -595,6 +595,97 @@ struct InsertRow {
     registered_by: Option<String>,
 }
 
+/// [`INSERT_SQL`] for a whole batch, its rows in arrays, inserted in array order (so `seq` is the
+/// order of the batch), each row through the same triggers.
+const INSERT_BATCH_SQL: &str = "INSERT INTO api_credential
+    (api_key, api_secret_hash, label, expires_at, scopes, allowed_ips, rate_limit, rate_limit_window_s, updated_by)
+    SELECT k, h, l, ledger_from_ms(e), s, a, r, w, u
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::int4[],
+                  $8::int4[], $9::text[]) WITH ORDINALITY AS t(k, h, l, e, s, a, r, w, u, n)
+     ORDER BY n";
+
+/// What became of one credential of a batch stored by [`insert_batch`].
+enum Slot {
+    /// Refused by the checks before the database (the caller has the reason).
+    Refused,
+    /// Over the active limit.
+    Limit(u64),
+    Stored(Box<CredentialRecord>),
+}
+
+/// Stores a registration batch with one INSERT in one transaction (under the active limit's lock
+/// and count when there is a limit); `None`, with nothing stored, when a credential of the batch is
+/// a duplicate (of a registered one or of another in the batch), for the caller to store them one
+/// by one.
+async fn insert_batch(
+    client: &mut deadpool_postgres::Object,
+    rows: &[InsertRow],
+    refused: &[bool],
+    max_active: Option<u64>,
+    now: i64,
+) -> Result<Option<Vec<Slot>>, StoreError> {
+    let tx = client.transaction().await.map_err(pg_err)?;
+    let mut active = match max_active {
+        Some(_) => {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LIMIT_LOCK]).await.map_err(pg_err)?;
+            count_active_with(&tx, now).await?
+        }
+        None => 0,
+    };
+    let mut slots = Vec::with_capacity(rows.len());
+    let mut chosen = Vec::with_capacity(rows.len());
+    for (row, refused) in rows.iter().zip(refused) {
+        if *refused {
+            slots.push(Slot::Refused);
+            continue;
+        }
+        if let Some(max) = max_active.filter(|max| active >= *max) {
+            slots.push(Slot::Limit(max));
+            continue;
+        }
+        // As the one-by-one path counts: a credential stored already expired is not active.
+        if CredentialStatus::of(true, row.expires_ms, now) == CredentialStatus::Active {
+            active += 1;
+        }
+        slots.push(Slot::Refused); // replaced by the stored record below
+        chosen.push(slots.len() - 1);
+    }
+    if chosen.is_empty() {
+        return Ok(Some(slots));
+    }
+    let column = |f: &dyn Fn(&InsertRow) -> String| chosen.iter().map(|&i| f(&rows[i])).collect::<Vec<_>>();
+    let keys = column(&|r| r.api_key.clone());
+    let hashes = column(&|r| r.hash.clone());
+    let scopes = column(&|r| r.scopes.clone());
+    let ips = column(&|r| r.allowed_ips.clone());
+    let labels: Vec<Option<&str>> = chosen.iter().map(|&i| rows[i].label.as_deref()).collect();
+    let expires: Vec<Option<i64>> = chosen.iter().map(|&i| rows[i].expires_ms).collect();
+    let limits: Vec<Option<i32>> = chosen.iter().map(|&i| rows[i].rate_limit).collect();
+    let windows: Vec<Option<i32>> = chosen.iter().map(|&i| rows[i].window_s).collect();
+    let by: Vec<Option<&str>> = chosen.iter().map(|&i| rows[i].registered_by.as_deref()).collect();
+    let insert = tx.prepare_cached(&format!("{INSERT_BATCH_SQL} RETURNING {RECORD_COLUMNS}")).await.map_err(pg_err)?;
+    let stored =
+        match tx.query(&insert, &[&keys, &hashes, &labels, &expires, &scopes, &ips, &limits, &windows, &by]).await {
+            Ok(stored) => stored,
+            Err(e) if is_duplicate(&e) => {
+                tx.rollback().await.map_err(pg_err)?;
+                return Ok(None);
+            }
+            Err(e) => return Err(pg_err(e)),
+        };
+    let mut records: HashMap<String, CredentialRecord> =
+        stored.iter().map(record_at(now)).map(|r| (r.api_key.clone(), r)).collect();
+    for &i in &chosen {
+        let record = records
+            .remove(&rows[i].api_key)
+            .ok_or_else(|| StoreError::Postgres("a registration of the batch was not returned by its INSERT".into()))?;
+        slots[i] = Slot::Stored(Box::new(record));
+    }
+    // The answers count only once the commit succeeded.
+    tx.commit().await.map_err(pg_err)?;
+    Ok(Some(slots))
+}
+
 /// Active credentials (not revoked, not expired at `now`).
 async fn count_active_with(client: &impl GenericClient, now: i64) -> Result<u64, StoreError> {
     let stmt = client
@@ -909,6 +1000,22 @@ impl CredentialStore for PgStore {
         let n = rows.len();
         let answer = self.with_client(move |mut client| async move {
             let now = now_ms();
+            // Most batches hold no duplicate: one INSERT stores them all, three round trips in all
+            // (BEGIN, INSERT, COMMIT) where a savepoint per row takes three per row. A duplicate
+            // aborts that INSERT (the key_is_new trigger refuses it before any ON CONFLICT could),
+            // and the batch is done again below, a savepoint per row, so the duplicate fails alone.
+            let refused: Vec<bool> = checked.iter().map(Result::is_err).collect();
+            if let Some(slots) = insert_batch(&mut client, &rows, &refused, max_active, now).await? {
+                return Ok(slots
+                    .into_iter()
+                    .zip(checked)
+                    .map(|(slot, check)| match slot {
+                        Slot::Refused => Err(check.expect_err("refused before the insert")),
+                        Slot::Limit(max) => Err(StoreError::LimitReached { max }),
+                        Slot::Stored(record) => Ok(*record),
+                    })
+                    .collect());
+            }
             let tx = client.transaction().await.map_err(pg_err)?;
             let mut active = match max_active {
                 Some(_) => {
