@@ -35,6 +35,7 @@ mod hand_sql;
 mod hardening;
 mod hostile_http;
 mod metrics;
+mod pg_docs;
 mod pg_failover;
 mod pg_tls;
 mod policy;

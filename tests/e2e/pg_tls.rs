@@ -17,7 +17,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 /// A self-signed CA: `NAME.pem`, `NAME.key` in `dir`.
-fn ca(dir: &Path, name: &str) -> PathBuf {
+pub fn ca(dir: &Path, name: &str) -> PathBuf {
     let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
     openssl(
         dir,
@@ -44,7 +44,7 @@ fn ca(dir: &Path, name: &str) -> PathBuf {
 
 /// A server certificate for 127.0.0.1 and localhost signed by CA `ca` of `pki`, as `out/server.crt`
 /// and `out/server.key`.
-fn server_certificate(pki: &Path, ca: &str, out: &Path) {
+pub fn server_certificate(pki: &Path, ca: &str, out: &Path) {
     std::fs::write(
         pki.join("ext.cnf"),
         "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",

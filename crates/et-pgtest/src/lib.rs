@@ -424,6 +424,27 @@ impl Server {
         self.psql_as(db, sql)
     }
 
+    /// Runs `script` (statements and psql meta-commands, each statement its own transaction, as
+    /// `psql -f` does) as role `user` on database `db`: its output, or the error PostgreSQL gave.
+    pub fn psql_script(&self, user: &str, db: &str, script: &str) -> Result<String, String> {
+        let mut child = Command::new(self.psql_path())
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(&self.dir)
+            .args(["-p", &self.port.to_string(), "-U", user, "-d", db, "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run psql");
+        child.stdin.take().unwrap().write_all(script.as_bytes()).expect("write to psql");
+        let out = child.wait_with_output().expect("wait for psql");
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
     fn psql_as(&self, db: &str, sql: &str) -> Result<String, String> {
         run_psql(&self.psql_path(), &self.dir, self.port, db, sql)
     }

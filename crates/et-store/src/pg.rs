@@ -815,6 +815,7 @@ impl PgStore {
         let (config, tls_mode, root) =
             parse_url(url).map_err(|detail| StoreError::Open { path: "the PostgreSQL URL".into(), detail })?;
         let shown = shown(&config);
+        let config_user = config.get_user().map(str::to_owned);
         let open_err = |detail: String| StoreError::Open { path: shown.clone(), detail };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -854,12 +855,26 @@ impl PgStore {
         };
         let pool = store.pool.clone();
         let shown = store.shown.clone();
+        let user = config_user;
         store.run(async move {
             let mut client = pool
                 .get()
                 .await
                 .map_err(|e| StoreError::Open { path: shown.clone(), detail: connect_failure(&e, root.as_deref()) })?;
-            migrate(&mut client, &shown, mode).await
+            migrate(&mut client, &shown, mode).await.map_err(|e| match e {
+                // A runtime role without the owner's rights, on a schema older than this build.
+                StoreError::Open { detail, .. } if detail.starts_with(MIGRATION_REFUSED) => StoreError::Open {
+                    path: shown.clone(),
+                    detail: format!(
+                        "the ledger schema here is missing or older than this program, and {user} may not migrate \
+                         it ({why}); start one ledgerd with the URL of the role that owns the database (it migrates, \
+                         under a lock), then this one",
+                        user = user.as_deref().map_or_else(|| "this role".to_owned(), |u| format!("role {u}")),
+                        why = &detail[MIGRATION_REFUSED.len()..],
+                    ),
+                },
+                other => other,
+            })
         })?;
         // The feed starts at the end of the trail: events from before the store was opened are not returned.
         let pool = store.pool.clone();
@@ -933,7 +948,17 @@ impl PgStore {
     }
 }
 
+/// What [`migrate`] says when the role may not change the schema; [`PgStore::open`] words it.
+const MIGRATION_REFUSED: &str = "insufficient privilege to migrate: ";
+
 async fn migrate(client: &mut deadpool_postgres::Object, shown: &str, mode: OpenMode) -> Result<(), StoreError> {
+    let refused = |e: tokio_postgres::Error| {
+        if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
+            StoreError::Open { path: shown.to_owned(), detail: format!("{MIGRATION_REFUSED}{}", describe(&e)) }
+        } else {
+            pg_err(e)
+        }
+    };
     let tx = client.transaction().await.map_err(pg_err)?;
     // Replicas starting together wait here for the one migrating; the lock ends with the transaction.
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(pg_err)?;
@@ -967,11 +992,11 @@ async fn migrate(client: &mut deadpool_postgres::Object, shown: &str, mode: Open
             "CREATE TABLE schema_version (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
         )
         .await
-        .map_err(pg_err)?;
+        .map_err(refused)?;
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        tx.batch_execute(sql).await.map_err(pg_err)?;
-        tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&(i as i64 + 1)]).await.map_err(pg_err)?;
+        tx.batch_execute(sql).await.map_err(refused)?;
+        tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&(i as i64 + 1)]).await.map_err(refused)?;
     }
     tx.commit().await.map_err(pg_err)
 }
