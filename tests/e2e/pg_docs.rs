@@ -103,6 +103,35 @@ fn the_readme_roles_and_grants_make_replicas_that_serve_but_cannot_unmake_the_ru
         "only the credential nobody revoked is active"
     );
 
+    // They check the triggers as one running as the owner does (the check builds a copy of the
+    // migrations in a schema of its own, rolled back, to compare with): all there.
+    for (name, ledger) in [("A", &a), ("B", &b)] {
+        let metrics = String::from_utf8(call(ledger, "GET", "/metrics", &[], b"").body).unwrap();
+        assert!(metrics.lines().any(|l| l == "ledgerd_database_triggers_missing 0"), "replica {name}: {metrics}");
+        assert!(!ledger.logs().contains("lacks triggers"), "replica {name}:\n{}", ledger.logs());
+    }
+
+    // A schema the runtime role makes cannot shadow the ledger's tables: not for the replicas,
+    // whose connections use `public` alone, nor for an operator revoking by hand in psql (the
+    // database's search_path), even one named after the role ("$user", first in the default path).
+    let shadow = "CREATE SCHEMA {s}; CREATE TABLE {s}.api_credential (api_key text, active boolean); \
+                  GRANT USAGE ON SCHEMA {s} TO PUBLIC; GRANT ALL ON {s}.api_credential TO PUBLIC";
+    for s in ["ledgerd", "ledger_owner"] {
+        server.psql_script("ledgerd", "ledger", &shadow.replace("{s}", s)).unwrap();
+    }
+    // A role may set its own default path, which beats the database's: a replica started after
+    // that still uses `public`.
+    server.psql_script("ledgerd", "ledger", "ALTER ROLE ledgerd SET search_path = ledgerd, public").unwrap();
+    let c = replica(&url("ledgerd"), &[]);
+    let after_shadow = c.register(None);
+    assert_eq!(call(&b, "GET", "/whoami", &auth(&after_shadow), b"").status, 200);
+    let by_hand = format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", after_shadow.0);
+    server.psql_script("ledger_owner", "ledger", &by_hand).unwrap();
+    let refused = time_until(Duration::from_secs(10), || {
+        [&a, &b, &c].iter().all(|r| call(r, "GET", "/whoami", &auth(&after_shadow), b"").status == 401)
+    });
+    assert!(refused.is_some(), "a revocation by hand went to a shadow table");
+
     // A release that brings a migration, started as the runtime role: refused, saying what to do.
     // (The newest migration made to look unapplied.)
     server

@@ -370,6 +370,13 @@ fn parse_url(url: &str) -> Result<(Config, Tls, Option<String>), String> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
+    // The ledger's tables are found in `public` alone, whatever the role's default path says: a
+    // role that may create schemas (the trigger check makes one, README) could otherwise put one
+    // named after itself, first in the default path ("$user", public), with tables shadowing the
+    // ledger's and no triggers. A URL that sets `options` chooses for itself.
+    if config.get_options().is_none() {
+        config.options("-c search_path=public");
+    }
     config.application_name("ledgerd");
     Ok((config, tls, root))
 }
