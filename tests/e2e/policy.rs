@@ -101,7 +101,8 @@ fn scopes_addresses_expiry_and_limits_hold_on_a_real_ledger() {
 
     // Limited to 127.0.0.2/32: works from there, 403 IP_NOT_ALLOWED from 127.0.0.1.
     let pinned = registered(&ledger, json!({"allowed_ips": ["127.0.0.2/32"]}));
-    assert_eq!(call(&ledger, "127.0.0.2", "GET", "/whoami", Some(&pinned), None).status, 200);
+    let mine = call(&ledger, "127.0.0.2", "GET", "/whoami", Some(&pinned), None);
+    assert_eq!((mine.status, &mine.body["allowed_ips"]), (200, &json!(["127.0.0.2/32"])), "{}", mine.body);
     assert_code(&call(&ledger, "127.0.0.1", "GET", "/whoami", Some(&pinned), None), 403, "IP_NOT_ALLOWED");
 
     // Rate-limited: 429 with Retry-After past the limit, then it recovers.

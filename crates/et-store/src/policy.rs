@@ -99,6 +99,9 @@ impl AllowedIps {
 
     /// Reads the stored JSON array.
     pub(crate) fn from_stored(text: Option<&str>) -> AllowedIps {
+        if text == Some("[]") {
+            return AllowedIps::ANYWHERE;
+        }
         let unreadable = AllowedIps { nets: Vec::new(), restricted: true, unreadable: true };
         let Some(items) = text.and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(t).ok()) else {
             return unreadable;
@@ -131,9 +134,77 @@ pub(crate) fn scopes_json(scopes: Scopes) -> String {
 /// Reads the stored JSON array of scope names: unknown names are ignored, and anything else reads
 /// as no scope at all.
 pub(crate) fn scopes_from_stored(text: Option<&str>) -> Scopes {
-    text.and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(t).ok())
-        .map(|items| items.iter().filter_map(|v| v.as_str()?.parse::<Scope>().ok()).collect())
-        .unwrap_or(Scopes::NONE)
+    // What the API stores for the default (all four) is recognised without parsing: every cache
+    // miss reads it.
+    const ALL_JSON: &str = r#"["accounts:read","accounts:write","credentials:read","credentials:write"]"#;
+    let Some(text) = text else { return Scopes::NONE };
+    if text == ALL_JSON {
+        return Scopes::ALL;
+    }
+    let names = |items: &mut dyn Iterator<Item = &str>| items.filter_map(|n| n.parse::<Scope>().ok()).collect();
+    // Borrowed names when the text has no escapes; values otherwise (a non-string item is ignored).
+    match serde_json::from_str::<Vec<&str>>(text) {
+        Ok(items) => names(&mut items.into_iter()),
+        Err(_) => serde_json::from_str::<Vec<serde_json::Value>>(text)
+            .map(|items| names(&mut items.iter().filter_map(serde_json::Value::as_str)))
+            .unwrap_or(Scopes::NONE),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.sssZ`, the one form ledgerd and etctl store times in
+/// (`strftime('%Y-%m-%dT%H:%M:%fZ')`), as unix milliseconds; `None` for any other form and for a
+/// date the calendar does not have, which the caller leaves to SQLite's own reading.
+pub(crate) fn canonical_time_ms(text: &[u8]) -> Option<i64> {
+    let &[
+        y0,
+        y1,
+        y2,
+        y3,
+        b'-',
+        mo0,
+        mo1,
+        b'-',
+        d0,
+        d1,
+        b'T',
+        h0,
+        h1,
+        b':',
+        mi0,
+        mi1,
+        b':',
+        s0,
+        s1,
+        b'.',
+        f0,
+        f1,
+        f2,
+        b'Z',
+    ] = text
+    else {
+        return None;
+    };
+    let number =
+        |digits: &[u8]| digits.iter().try_fold(0i64, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')));
+    let (year, month, day) = (number(&[y0, y1, y2, y3])?, number(&[mo0, mo1])?, number(&[d0, d1])?);
+    let (hour, minute, second, milli) =
+        (number(&[h0, h1])?, number(&[mi0, mi1])?, number(&[s0, s1])?, number(&[f0, f1, f2])?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || day < 1 || day > month_days[month as usize - 1] {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, `days_from_civil`).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some((((days * 24 + hour) * 60 + minute) * 60 + second) * 1000 + milli)
 }
 
 /// The stored JSON of an address list, in canonical text.
@@ -182,6 +253,63 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    /// SQLite's own reading of a stored time, as the record queries make it.
+    fn sqlite_ms(conn: &rusqlite::Connection, text: &str) -> Option<i64> {
+        conn.query_row("SELECT CAST(round((julianday(?1) - 2440587.5) * 86400000.0) AS INTEGER)", [text], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_canonical_time_reads_as_sqlite_reads_it() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut state: u64 = 1;
+        let mut samples = vec![0, 951_782_400_000, 4_107_542_399_999, LATEST_EXPIRY_MS, 1_709_164_800_123];
+        // Pseudo-random instants over four centuries (an LCG: the same ones every run).
+        for _ in 0..20_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            samples.push(((state >> 11) % 12_000_000_000_000) as i64);
+        }
+        for ms in samples {
+            let text = format_time_ms(ms);
+            assert_eq!(canonical_time_ms(text.as_bytes()), Some(ms), "{text}");
+            assert_eq!(sqlite_ms(&conn, &text), Some(ms), "{text}");
+        }
+    }
+
+    #[test]
+    fn any_other_form_is_left_to_sqlite() {
+        for text in [
+            "2026-02-29T00:00:00.000Z",
+            "2026-13-01T00:00:00.000Z",
+            "2026-04-31T00:00:00.000Z",
+            "2026-01-01T24:00:00.000Z",
+            "2026-01-01T00:00:60.000Z",
+            "2026-01-01T00:00:00Z",
+            "2026-01-01 00:00:00.000Z",
+            "2026-01-01T00:00:00.000+00:00",
+            "2026-01-0aT00:00:00.000Z",
+            "+026-01-01T00:00:00.000Z",
+            "",
+        ] {
+            assert_eq!(canonical_time_ms(text.as_bytes()), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn stored_scopes_read_the_same_by_every_path() {
+        let all = scopes_json(Scopes::ALL);
+        assert_eq!(scopes_from_stored(Some(&all)), Scopes::ALL);
+        assert_eq!(
+            scopes_from_stored(Some(r#"[ "credentials:write", "accounts:read" ]"#)).to_vec(),
+            [Scope::AccountsRead, Scope::CredentialsWrite]
+        );
+        // Escaped names, unknown names and non-strings: the known ones count.
+        assert_eq!(scopes_from_stored(Some(r#"["accounts\u003aread", 7, "root"]"#)).to_vec(), [Scope::AccountsRead]);
+        for nothing in [None, Some("[]"), Some("accounts:read"), Some("{}"), Some("[")] {
+            assert_eq!(scopes_from_stored(nothing), Scopes::NONE, "{nothing:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::policy::{self, AllowedIps, LATEST_EXPIRY_MS};
@@ -38,8 +39,11 @@ const READERS: usize = 4;
 const USAGE_CHUNK: usize = 256;
 /// Most inline readers (one per async worker thread that may miss the cache at the same moment).
 const QUICK_READERS_MAX: usize = 8;
-/// The page cache of the first inline reader (see `open`), and of each of the others.
-const QUICK_CACHE_KIB: usize = 24 * 1024;
+/// The page cache of the first inline reader (see `open`), and of each of the others. The first
+/// holds the credential table and its key index of some 130 000 credentials (about 36 MB at
+/// 100 000 once their `last_used_at` are written, which splits pages): a miss that finds its
+/// pages there costs no `pread`. The cache fills only as pages are read.
+const QUICK_CACHE_KIB: usize = 48 * 1024;
 const QUICK_SPARE_CACHE_KIB: usize = 4 * 1024;
 /// `last_used_at` is rewritten only when a use is this much later than the stored time. Each write
 /// dirties a random page of the table (4 KB of WAL, and an fsync'd checkpoint later) and a ledger
@@ -195,6 +199,14 @@ fn is_duplicate_key(error: &rusqlite::Error) -> bool {
 
 /// The stored hash, if it is what the schema allows: 64 lowercase hex digits in a text value.
 /// Anything else (a BLOB, uppercase, 64 `x`) matches no secret.
+/// A stored time in another form than the canonical one, as unix milliseconds by SQLite's own
+/// reading (`julianday`, as [`expires_ms!`] reads it); `None` when SQLite reads no time in it.
+fn sqlite_time_ms(conn: &Connection, value: Value) -> Result<Option<i64>, StoreError> {
+    conn.prepare_cached("SELECT CAST(round((julianday(?1) - 2440587.5) * 86400000.0) AS INTEGER)")
+        .and_then(|mut s| s.query_row([value], |r| r.get(0)))
+        .map_err(map_err)
+}
+
 fn stored_hash(value: rusqlite::types::ValueRef<'_>) -> Option<SecretHash> {
     let rusqlite::types::ValueRef::Text(text) = value else { return None };
     if text.len() != 64 || !text.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -521,8 +533,7 @@ impl SqliteStore {
             conn.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
             conn.busy_timeout(Duration::ZERO).map_err(map_err)?;
             // Most cache misses go through the first of these connections (the others take what
-            // arrives while it is busy): its page cache, filled only as pages are read, holds the
-            // credential table and its key index of some 100 000 credentials, so a miss is a walk
+            // arrives while it is busy): its page cache (QUICK_CACHE_KIB) makes a miss a walk
             // through memory rather than a pread per level. SQLite empties it whenever another
             // connection commits (about every 2 s under load), and refills it as it is read.
             let kib = if i == 0 { QUICK_CACHE_KIB } else { QUICK_SPARE_CACHE_KIB };
@@ -641,23 +652,34 @@ impl SqliteStore {
     }
 
     fn auth_entry_with(conn: &Connection, api_key: &str) -> Result<Option<AuthEntry>, StoreError> {
+        // The two times come as stored: what ledgerd and etctl write (`strftime('%Y-%m-%dT%H:%M:%fZ')`)
+        // is read here without SQLite's date functions; any other form, written by hand, is
+        // converted by SQLite afterwards, exactly as the queries that list credentials do.
         let mut stmt = conn
-            .prepare_cached(concat!(
-                "SELECT api_secret_hash, active, label,
-                            CAST(round((julianday(last_used_at) - 2440587.5) * 86400000.0) AS INTEGER), ",
-                expires_ms!(),
-                ", scopes, allowed_ips, rate_limit, rate_limit_window_s
-                       FROM api_credential WHERE api_key = ?1"
-            ))
+            .prepare_cached(
+                "SELECT api_secret_hash, active, label, last_used_at, expires_at, scopes, allowed_ips, rate_limit,
+                        rate_limit_window_s FROM api_credential WHERE api_key = ?1",
+            )
             .map_err(map_err)?;
+        let mut other_times = [None, None];
         let row = stmt
             .query_row([api_key], |r| {
+                let mut time = |i: usize| -> rusqlite::Result<Option<i64>> {
+                    Ok(match r.get_ref(i)? {
+                        ValueRef::Null => None,
+                        ValueRef::Text(t) if let Some(ms) = policy::canonical_time_ms(t) => Some(ms),
+                        _ => {
+                            other_times[i - 3] = Some(r.get::<_, Value>(i)?);
+                            None
+                        }
+                    })
+                };
                 Ok(AuthEntry {
                     secret_hash: stored_hash(r.get_ref(0)?),
                     active: r.get::<_, i64>(1)? == 1,
                     label: r.get(2)?,
-                    last_used_ms: r.get(3)?,
-                    expires_ms: r.get(4)?,
+                    last_used_ms: time(3)?,
+                    expires_ms: time(4)?,
                     scopes: policy::scopes_from_stored(text_of(r, 5)?),
                     allowed_ips: AllowedIps::from_stored(text_of(r, 6)?),
                     rate_limit: policy::rate_limit_from_stored(int_of(r, 7)?, int_of(r, 8)?),
@@ -665,7 +687,16 @@ impl SqliteStore {
             })
             .optional()
             .map_err(map_err)?;
-        Ok(row)
+        let Some(mut entry) = row else { return Ok(None) };
+        let [last_used, expires] = other_times;
+        if let Some(value) = last_used {
+            entry.last_used_ms = sqlite_time_ms(conn, value)?;
+        }
+        if let Some(value) = expires {
+            // A stored value that is no time reads as long expired: it fails closed.
+            entry.expires_ms = Some(sqlite_time_ms(conn, value)?.unwrap_or(0));
+        }
+        Ok(Some(entry))
     }
 
     fn write_usage(conn: &mut Connection, uses: &[&(String, i64)]) -> Result<(), StoreError> {

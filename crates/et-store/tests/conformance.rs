@@ -557,6 +557,7 @@ fn a_hand_made_update_is_audited_as_db_with_its_changes(b: &dyn Backend) {
     b.sql_ok(&format!("UPDATE api_credential SET expires_at = '2030-01-01T01:00:00+01:00' WHERE api_key = '{key}'"));
     let e = &next_changes(store).events[0];
     assert_eq!(e.changes.as_ref().unwrap()["expires_at"]["to"], "2030-01-01T00:00:00.000Z");
+    assert_eq!(store.auth_entry(key).unwrap().unwrap().expires_ms, Some(1_893_456_000_000), "the same instant");
     b.sql_ok(&format!(
         "UPDATE api_credential SET rate_limit = NULL, rate_limit_window_s = NULL WHERE api_key = '{key}'"
     ));

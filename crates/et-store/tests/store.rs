@@ -553,6 +553,30 @@ fn malformed_values_are_refused_by_the_database_on_insert_and_update() {
 }
 
 #[test]
+fn times_written_by_hand_in_any_form_sqlite_reads_are_read_as_sqlite_reads_them() {
+    let (_dir, store) = fresh();
+    let c = new_credential(None);
+    store.register(&c).unwrap();
+    let key = c.api_key.as_str();
+    let sh = shell(&store);
+    let jan_2030 = 1_893_456_000_000;
+    for (expires_at, last_used_at, ms) in [
+        ("2030-01-01T00:00:00.000Z", "2030-01-01T00:00:00.000Z", jan_2030),
+        ("2030-01-01 00:00:00", "2030-01-01T00:00", jan_2030),
+        ("2030-01-01T01:30:00+01:30", "2030-01-01", jan_2030),
+        ("2030-01-01T00:00:00.250Z", "2030-01-01 00:00:00.250", jan_2030 + 250),
+    ] {
+        sh.execute(
+            "UPDATE api_credential SET expires_at = ?2, last_used_at = ?3 WHERE api_key = ?1",
+            [key, expires_at, last_used_at],
+        )
+        .unwrap();
+        let entry = store.auth_entry(key).unwrap().unwrap();
+        assert_eq!((entry.expires_ms, entry.last_used_ms), (Some(ms), Some(ms)), "{expires_at} / {last_used_at}");
+    }
+}
+
+#[test]
 fn values_that_got_past_dropped_triggers_read_as_the_least_they_could_grant() {
     let (_dir, store) = fresh();
     let c = new_credential(None);

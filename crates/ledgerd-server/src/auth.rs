@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
@@ -37,25 +38,13 @@ impl Caller {
         &self.0.api_key
     }
 
-    pub fn label(&self) -> Option<&str> {
-        self.0.label.as_deref()
-    }
-
     pub fn scopes(&self) -> Scopes {
         self.0.scopes
     }
 
-    /// `expires_at` in unix milliseconds; `None`: never.
-    pub fn expires_ms(&self) -> Option<i64> {
-        self.0.expires_ms
-    }
-
-    pub fn allowed_ips(&self) -> &AllowedIps {
-        &self.0.allowed_ips
-    }
-
-    pub fn rate_limit(&self) -> Option<et_api::RateLimit> {
-        self.0.rate_limit
+    /// The caller's `/whoami` body, rendered by `render` on the entry's first call.
+    pub fn whoami_body(&self, render: impl FnOnce(&CachedEntry) -> Bytes) -> Bytes {
+        self.0.whoami.get_or_init(|| render(&self.0)).clone()
     }
 }
 
@@ -232,6 +221,7 @@ async fn authenticate(
             scopes: found.scopes,
             allowed_ips: found.allowed_ips,
             rate_limit: found.rate_limit,
+            whoami: OnceLock::new(),
         },
         None => CachedEntry {
             api_key: key,
@@ -246,6 +236,7 @@ async fn authenticate(
             allowed_ips: AllowedIps::ANYWHERE,
             rate_limit: None,
             limiter: None,
+            whoami: OnceLock::new(),
         },
     });
     // Revoked entries are cached too (revocation is permanent), so a forgotten service still calling

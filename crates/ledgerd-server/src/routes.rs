@@ -9,8 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use et_api::{
-    Account, AccountPage, AuditPage, CredentialPage, CredentialRecord, ErrorCode, Health, RevokeResponse, Scope,
-    Scopes, WhoAmI,
+    Account, AccountPage, AuditPage, CredentialPage, CredentialRecord, ErrorCode, Health, RevokeResponse, Scope, Scopes,
 };
 use et_core::ApiKey;
 use et_store::{CredentialUpdate, NewCredential, StoreError};
@@ -78,17 +77,39 @@ pub async fn openapi() -> Response {
     response
 }
 
-pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Json<WhoAmI> {
-    Json(WhoAmI {
-        api_key: caller.api_key().to_owned(),
-        label: caller.label().map(str::to_owned),
-        instance: Some(state.settings.instance_id.to_string()),
-        version: Some(crate::config::VERSION.to_owned()),
-        scopes: caller.scopes().to_vec(),
-        expires_at: caller.expires_ms().map(et_store::format_time_ms),
-        allowed_ips: caller.allowed_ips().nets().iter().map(ToString::to_string).collect(),
-        rate_limit: caller.rate_limit(),
-    })
+pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Response {
+    let body = caller.whoami_body(|entry| render_whoami(&state, entry));
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+/// The `/whoami` body of `entry`: what [`et_api::WhoAmI`] serializes to, written from borrowed fields into
+/// one buffer sized for it (no copy of the key, the label or the version first).
+fn render_whoami(state: &AppState, entry: &crate::cache::CachedEntry) -> Bytes {
+    #[derive(serde::Serialize)]
+    struct View<'a> {
+        api_key: &'a str,
+        label: Option<&'a str>,
+        instance: &'a str,
+        version: &'a str,
+        scopes: Vec<Scope>,
+        expires_at: Option<String>,
+        allowed_ips: Vec<String>,
+        rate_limit: Option<et_api::RateLimit>,
+    }
+    let view = View {
+        api_key: &entry.api_key,
+        label: entry.label.as_deref(),
+        instance: state.settings.instance_id.as_str(),
+        version: crate::config::VERSION,
+        scopes: entry.scopes.to_vec(),
+        expires_at: entry.expires_ms.map(et_store::format_time_ms),
+        allowed_ips: entry.allowed_ips.nets().iter().map(ToString::to_string).collect(),
+        rate_limit: entry.rate_limit,
+    };
+    let mut body = Vec::with_capacity(512);
+    // Serializing borrowed strings, numbers and enums into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut body, &view);
+    Bytes::from(body)
 }
 
 pub async fn register(

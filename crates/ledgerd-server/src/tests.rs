@@ -491,6 +491,51 @@ async fn policy_is_checked_in_the_order_of_spec_6() {
 }
 
 #[tokio::test]
+async fn whoami_answers_the_callers_record_as_it_is_now_rendered_once_per_cache_entry() {
+    let l = ledger();
+    let admin = l.register().await;
+    let worker = l.register().await;
+    let whoami = || l.call(Method::GET, "/whoami", Some(&worker), None);
+    let expected = |scopes: Vec<et_api::Scope>, label: Option<&str>, ips: Vec<&str>, expires: Option<&str>, limit| {
+        serde_json::to_value(et_api::WhoAmI {
+            api_key: worker.0.clone(),
+            label: label.map(str::to_owned),
+            instance: Some("unit".into()),
+            version: Some(crate::config::VERSION.into()),
+            scopes,
+            expires_at: expires.map(str::to_owned),
+            allowed_ips: ips.into_iter().map(str::to_owned).collect(),
+            rate_limit: limit,
+        })
+        .unwrap()
+    };
+    let first = whoami().await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(first.headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(first.body, expected(et_api::Scope::all(), None, vec![], None, None));
+    // Served from the cache, the same body.
+    assert_eq!(whoami().await.text, first.text);
+
+    let uri = format!("/credentials/{}", worker.0);
+    let patch = json!({"label": "batch \"night\"", "scopes": ["accounts:read"],
+        "expires_at": "2099-01-01T00:00:00Z", "rate_limit": {"limit": 100, "window_s": 60}});
+    let r = l.call(Method::PATCH, &uri, Some(&admin), Some(patch)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // (An address list is rendered too, but refuses a request without a socket: tests/e2e/policy.rs.)
+    // The very next call shows the change: the entry holding the old body is gone.
+    let limit = Some(et_api::RateLimit { limit: 100, window_s: 60 });
+    let now = expected(
+        vec![et_api::Scope::AccountsRead],
+        Some("batch \"night\""),
+        vec![],
+        Some("2099-01-01T00:00:00.000Z"),
+        limit,
+    );
+    assert_eq!(whoami().await.body, now);
+    assert_eq!(whoami().await.body, now);
+}
+
+#[tokio::test]
 async fn a_patch_is_met_by_the_very_next_request_and_audited_with_its_actor() {
     let l = ledger();
     let admin = l.register().await;

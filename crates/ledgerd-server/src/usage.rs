@@ -52,7 +52,7 @@ fn count(store: &dyn CredentialStore, metrics: &Metrics) {
 /// and the checkpoints they cause; the credential count scans an index) waits for the request
 /// threads instead of delaying them. Its writes are chunked (see `record_usage`), so an API write
 /// never waits long for the writer it holds.
-const HOUSEKEEPER_NICE: i32 = 10;
+const HOUSEKEEPER_NICE: i32 = 19;
 
 /// Lowers the calling thread's scheduling priority (on Linux, `setpriority` with pid 0 applies to
 /// the calling thread only). Failure only means it competes as an equal.
