@@ -577,7 +577,13 @@ fn a_malformed_hash_is_refused_by_postgres_and_one_past_the_schema_matches_no_se
     let r = call(&ledger, "GET", "/whoami", &empty, b"");
     assert_eq!(r.status, 401, "an empty secret authenticated a malformed hash: {}", r.text());
     assert_eq!(whoami(&ledger, &pair), 401);
+    // The dropped CHECK is reported as a missing safeguard, as a dropped trigger is.
+    let reported = time_until(DEADLINE, || {
+        crate::hand_sql::metric(&ledger, "ledgerd_database_triggers_missing").as_deref() == Some("1")
+    });
+    assert!(reported.is_some(), "the dropped CHECK was not reported:\n{}", ledger.logs());
     let logs = ledger.logs();
+    assert!(logs.contains("constraint api_credential_api_secret_hash_check"), "{logs}");
     assert!(
         logs.lines().any(|l| l.contains("not 64 lowercase hex") && l.contains(&pair.0) && l.contains("WARN")),
         "no warning naming the key:\n{logs}"

@@ -720,8 +720,9 @@ async fn horizon_now(client: &impl GenericClient) -> Result<u64, StoreError> {
     Ok(row.get::<_, i64>(0) as u64)
 }
 
-/// The rules' triggers and functions of the current schema, one row each: `(what, name, state,
-/// definition)`. A trigger's definition is PostgreSQL's own (`pg_get_triggerdef`: timing, events,
+/// The rules' triggers, functions and table constraints (`CHECK`, keys) of the current schema, one
+/// row each: `(what, name, state, definition)`. A constraint's definition is
+/// `pg_get_constraintdef`, its state whether it is validated. A trigger's definition is PostgreSQL's own (`pg_get_triggerdef`: timing, events,
 /// columns, `WHEN`, the function, schema-qualified only when it is not the current schema's) without
 /// the table's schema; its state is `tgenabled` (`D`: disabled by hand). A function's is the hash
 /// of its body with its language, result, volatility and settings. Nothing in either names the
@@ -737,7 +738,11 @@ const SAFEGUARDS_SQL: &str = "
            md5(p.prosrc) || ' ' || l.lanname || ' ' || pg_get_function_result(p.oid) || ' ' || p.provolatile::text
              || ' ' || p.prosecdef::text || ' ' || coalesce(p.proconfig::text, '')
       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-     WHERE p.pronamespace = current_schema()::regnamespace";
+     WHERE p.pronamespace = current_schema()::regnamespace
+    UNION ALL
+    SELECT 'constraint', k.conname || ' on ' || c.relname, k.convalidated::text, pg_get_constraintdef(k.oid)
+      FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+     WHERE c.relnamespace = current_schema()::regnamespace";
 
 /// A digest of the catalog rows of the current schema's triggers and functions, row versions
 /// included: it moves whenever one is made, dropped, altered, disabled or enabled, even when it is
@@ -749,12 +754,17 @@ const CATALOG_MARK_SQL: &str = "
          WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
         UNION ALL
         SELECT p.oid::text || ':' || p.xmin::text FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace
+        UNION ALL
+        SELECT k.oid::text || ':' || k.xmin::text
+          FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+         WHERE c.relnamespace = current_schema()::regnamespace
     ) catalog";
 
-/// One trigger or function of the rules, as [`SAFEGUARDS_SQL`] reads it.
+/// One trigger, function or table constraint of the rules, as [`SAFEGUARDS_SQL`] reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Guard {
-    trigger: bool,
+    /// `trigger`, `function` or `constraint`.
+    kind: String,
     name: String,
     state: String,
     definition: String,
@@ -762,15 +772,7 @@ struct Guard {
 
 async fn guards(client: &impl GenericClient) -> Result<Vec<Guard>, tokio_postgres::Error> {
     let rows = client.query(SAFEGUARDS_SQL, &[]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| Guard {
-            trigger: r.get::<_, String>(0) == "trigger",
-            name: r.get(1),
-            state: r.get(2),
-            definition: r.get(3),
-        })
-        .collect())
+    Ok(rows.iter().map(|r| Guard { kind: r.get(0), name: r.get(1), state: r.get(2), definition: r.get(3) }).collect())
 }
 
 async fn catalog_mark(client: &impl GenericClient) -> Result<String, StoreError> {
@@ -795,10 +797,13 @@ async fn expected_guards(client: &mut deadpool_postgres::Object) -> Result<Vec<G
 /// gone or differ (a disabled trigger is named with "(disabled)"); unexpected, the triggers no
 /// migration made.
 fn compare_guards(expected: &[Guard], found: &[Guard]) -> Safeguards {
-    let shown = |g: &Guard| if g.trigger { g.name.clone() } else { format!("function {}", g.name) };
+    let shown = |g: &Guard| match g.kind.as_str() {
+        "trigger" => g.name.clone(),
+        kind => format!("{kind} {}", g.name),
+    };
     let mut missing = Vec::new();
     for e in expected {
-        match found.iter().find(|f| f.trigger == e.trigger && f.name == e.name) {
+        match found.iter().find(|f| f.kind == e.kind && f.name == e.name) {
             Some(f) if f == e => {}
             Some(f) if f.definition == e.definition && f.state == "D" => {
                 missing.push(format!("{} (disabled)", shown(e)))
@@ -806,9 +811,11 @@ fn compare_guards(expected: &[Guard], found: &[Guard]) -> Safeguards {
             _ => missing.push(shown(e)),
         }
     }
+    // A constraint or function made by hand only refuses more, or does nothing unless a trigger
+    // calls it: only triggers are unexpected.
     let unexpected = found
         .iter()
-        .filter(|f| f.trigger && !expected.iter().any(|e| e.trigger && e.name == f.name))
+        .filter(|f| f.kind == "trigger" && !expected.iter().any(|e| e.kind == f.kind && e.name == f.name))
         .map(shown)
         .collect();
     Safeguards { missing, unexpected }

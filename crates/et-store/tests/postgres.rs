@@ -249,9 +249,9 @@ fn a_notification_or_a_reconnected_listener_wakes_the_poller() {
     );
 }
 
-/// The triggers and functions that keep the rules are compared with what the migrations make, as
-/// on SQLite: one disabled, dropped, made again differently, pointed at another function or
-/// replaced by another body is missing; one added by hand is unexpected. A trigger disabled and
+/// The triggers, functions and table constraints that keep the rules are compared with what the
+/// migrations make, as on SQLite: one disabled, dropped, made again differently, pointed at another
+/// function, left unvalidated or replaced by another body is missing; one added by hand is unexpected. A trigger disabled and
 /// enabled again around an update, in one transaction, leaves them intact but is a schema change.
 #[test]
 fn the_triggers_and_functions_are_compared_with_what_the_migrations_made() {
@@ -294,6 +294,16 @@ fn the_triggers_and_functions_are_compared_with_what_the_migrations_made() {
     assert_eq!(missing(), ["function api_credential_rules()"]);
     ok(&body);
     assert!(store.safeguards().unwrap().intact());
+
+    // A table constraint dropped, or put back unvalidated: missing; put back as it was: intact.
+    ok("ALTER TABLE api_credential DROP CONSTRAINT api_credential_api_secret_hash_check");
+    assert_eq!(missing(), ["constraint api_credential_api_secret_hash_check on api_credential"]);
+    let check = "ALTER TABLE api_credential ADD CONSTRAINT api_credential_api_secret_hash_check \
+                 CHECK (api_secret_hash ~ '^[0-9a-f]{64}$')";
+    ok(&format!("{check} NOT VALID"));
+    assert_eq!(missing(), ["constraint api_credential_api_secret_hash_check on api_credential"]);
+    ok(&format!("ALTER TABLE api_credential DROP CONSTRAINT api_credential_api_secret_hash_check; {check}"));
+    assert!(store.safeguards().unwrap().intact(), "{:?}", store.safeguards());
 
     ok("CREATE FUNCTION quiet() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$; \
         CREATE TRIGGER quiet BEFORE INSERT ON credential_audit FOR EACH ROW EXECUTE FUNCTION quiet()");
