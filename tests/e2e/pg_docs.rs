@@ -276,7 +276,7 @@ fn the_nginx_example_balances_two_replicas_that_see_the_clients_address() {
     let dir = tempfile::tempdir().unwrap();
     crate::pg_tls::ca(dir.path(), "ca");
     crate::pg_tls::server_certificate(dir.path(), "ca", dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = et_pgtest::free_port();
     let nginx = start_nginx(
         dir.path(),
         [&addr(&a), &addr(&b)],

@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Where Debian installs the server binaries, newest first.
@@ -171,7 +171,8 @@ fn run_psql(psql: &Path, socket_dir: &Path, port: u16, db: &str, sql: &str) -> R
 impl Drop for Server {
     fn drop(&mut self) {
         // The supervising shell sees its stdin close: it stops the server and removes its directory.
-        if let Some((mut child, stdin)) = self.running.get_mut().unwrap().take() {
+        // Poisoned by a failed start: the shell (if any) is still ours to stop.
+        if let Some((mut child, stdin)) = self.running.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
             drop(stdin);
             let _ = child.wait();
         } else {
@@ -194,8 +195,24 @@ fn find_bin() -> PathBuf {
         })
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port").local_addr().unwrap().port()
+/// A free loopback port below the kernel's ephemeral range: a port that binding port 0 handed out
+/// and that was let go at once is handed out again, to the next ledgerd or client socket of a test
+/// running beside, before the server (or nginx) binds it; below the range, only someone choosing
+/// it as this does can take it.
+pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (from, to) = if low > 12_000 { (10_000, low) } else { (1024, low.max(2048)) };
+    let seed = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    (0..2000u64)
+        .map(|i| from + (seed.wrapping_add(i.wrapping_mul(7919)) % u64::from(to - from)) as u16)
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .unwrap_or_else(|| {
+            std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port").local_addr().unwrap().port()
+        })
 }
 
 impl Server {
