@@ -56,6 +56,7 @@ trap 'rm -f "$unit"' EXIT
 sed "s|@BINDIR@|$BINDIR|g" packaging/ledgerd.service > "$unit"
 put 644 "$unit" "$SYSTEMD_UNIT_DIR/ledgerd.service"
 put 644 packaging/ledgerd.env.example "$DOCDIR/ledgerd.env.example"
+put 644 packaging/nginx-ledgerd.conf "$DOCDIR/nginx-ledgerd.conf"
 put 644 README.md "$DOCDIR/README.md"
 put 644 crates/etctl-cli/EXIT_CODES.md "$DOCDIR/EXIT_CODES.md"
 

@@ -73,6 +73,11 @@ fn install_sh_puts_everything_where_the_tools_look() {
     let fpath = tool("zsh", "zsh", &["-fc", "print -l $fpath"], &[]);
     assert!(String::from_utf8_lossy(&fpath.stdout).lines().any(|l| l == "/usr/local/share/zsh/site-functions"));
 
+    // The examples the README points to, beside it.
+    for doc in ["README.md", "ledgerd.env.example", "nginx-ledgerd.conf"] {
+        assert!(p.join("share/doc/etctl-ledgerd").join(doc).is_file(), "{doc} was not installed");
+    }
+
     // The unit: hardened, pointing at the installed ledgerd, accepted by systemd.
     let unit = p.join("lib/systemd/system/ledgerd.service");
     let text = std::fs::read_to_string(&unit).unwrap();
