@@ -14,13 +14,40 @@ pub const LATEST_EXPIRY_MS: i64 = 253_402_300_799_999;
 /// Unix milliseconds as RFC 3339 UTC with milliseconds (`2026-12-02T04:12:15.123Z`), the form
 /// the database writes every timestamp in. Outside 0..=[`LATEST_EXPIRY_MS`] it is clamped.
 pub fn format_time_ms(ms: i64) -> String {
-    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     let ms = ms.clamp(0, LATEST_EXPIRY_MS);
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(FORMAT).ok())
-        .unwrap_or_default()
+    let (days, ms_of_day) = (ms / 86_400_000, ms % 86_400_000);
+    // The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant, `civil_from_days`).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let fields = [
+        (year, 4),
+        (month, 2),
+        (day, 2),
+        (ms_of_day / 3_600_000, 2),
+        (ms_of_day / 60_000 % 60, 2),
+        (ms_of_day / 1000 % 60, 2),
+        (ms_of_day % 1000, 3),
+    ];
+    let mut text = [0u8; 24];
+    text.copy_from_slice(b"0000-00-00T00:00:00.000Z");
+    let mut at = 0;
+    for (value, width) in fields {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            text[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        at += width + 1;
+    }
+    // Only ASCII digits and the separators above were written.
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// An RFC 3339 time (`2027-01-31T00:00:00Z`, any offset, any fraction) as unix milliseconds, the
@@ -276,6 +303,27 @@ mod tests {
             assert_eq!(canonical_time_ms(text.as_bytes()), Some(ms), "{text}");
             assert_eq!(sqlite_ms(&conn, &text), Some(ms), "{text}");
         }
+    }
+
+    #[test]
+    fn formatting_agrees_with_the_time_crate() {
+        const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+        let mut state: u64 = 7;
+        let mut samples = vec![0, 1, 86_399_999, 86_400_000, 951_782_400_000, LATEST_EXPIRY_MS];
+        for _ in 0..20_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            samples.push(((state >> 11) % (LATEST_EXPIRY_MS as u64 + 1)) as i64);
+        }
+        for ms in samples {
+            let by_time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                .unwrap()
+                .format(FORMAT)
+                .unwrap();
+            assert_eq!(format_time_ms(ms), by_time, "{ms}");
+        }
+        assert_eq!(format_time_ms(-5), "1970-01-01T00:00:00.000Z", "clamped");
+        assert_eq!(format_time_ms(i64::MAX), "9999-12-31T23:59:59.999Z", "clamped");
     }
 
     #[test]

@@ -39,11 +39,13 @@ const READERS: usize = 4;
 const USAGE_CHUNK: usize = 256;
 /// Most inline readers (one per async worker thread that may miss the cache at the same moment).
 const QUICK_READERS_MAX: usize = 8;
-/// The page cache of the first inline reader (see `open`), and of each of the others. The first
-/// holds the credential table and its key index of some 130 000 credentials (about 36 MB at
-/// 100 000 once their `last_used_at` are written, which splits pages): a miss that finds its
-/// pages there costs no `pread`. The cache fills only as pages are read.
-const QUICK_CACHE_KIB: usize = 48 * 1024;
+/// The page cache of the first inline reader: at least this, and at most the next, as
+/// [`quick_cache_kib`] chooses; the others' (see `open`).
+const QUICK_CACHE_KIB: usize = 24 * 1024;
+const QUICK_CACHE_MAX_KIB: usize = 48 * 1024;
+/// What one credential takes in the table and its key index once its `last_used_at` is written:
+/// 100 000 take 36 MB (dbstat), the writes having split pages.
+const HOT_BYTES_PER_CREDENTIAL: u64 = 370;
 const QUICK_SPARE_CACHE_KIB: usize = 4 * 1024;
 /// `last_used_at` is rewritten only when a use is this much later than the stored time. Each write
 /// dirties a random page of the table (4 KB of WAL, and an fsync'd checkpoint later) and a ledger
@@ -137,6 +139,8 @@ pub struct SqliteStore {
     /// For [`CredentialStore::auth_entry_now`]: readers that never wait (busy timeout 0), one per
     /// thread of the async runtime that may read at once, so a miss never finds them all taken.
     quick: Vec<Mutex<Connection>>,
+    /// The page cache of the first of `quick`, in KiB (see [`quick_cache_kib`]).
+    quick_kib: AtomicUsize,
     /// (device, inode) of the database file, its `-wal` and its `-shm` as opened: how a file moved
     /// away or replaced at the path is told apart (see `release_replaced`).
     #[cfg(unix)]
@@ -455,6 +459,20 @@ fn probe_revocation(conn: &mut Connection) -> Result<(), StoreError> {
     tx.rollback().map_err(map_err)
 }
 
+/// The first inline reader's page cache (KiB) for a table of `credentials` rows: the whole hot set
+/// (table and key index, SQLite's page headers and a tenth to spare) when that fits in
+/// [`QUICK_CACHE_MAX_KIB`], so that every miss is a walk through memory; [`QUICK_CACHE_KIB`]
+/// otherwise. A cache that cannot hold the hot set (a million credentials take some 370 MB) is hit
+/// in proportion to its size by keys that come in no order: doubling it would spare a few preads
+/// in a hundred for 24 MB more of memory.
+fn quick_cache_kib(credentials: u64) -> usize {
+    let want = credentials.saturating_mul(HOT_BYTES_PER_CREDENTIAL) / 1024 * 12 / 10;
+    match usize::try_from(want) {
+        Ok(kib) if kib <= QUICK_CACHE_MAX_KIB => kib.max(QUICK_CACHE_KIB),
+        _ => QUICK_CACHE_KIB,
+    }
+}
+
 /// Creates an empty database file readable by its owner only, before SQLite opens it: SQLite
 /// gives the `-wal` and `-shm` files it makes the database file's mode, and would create the file
 /// itself with 0644 (every credential's hash and the audit trail readable by any local user).
@@ -527,6 +545,7 @@ impl SqliteStore {
         }
 
         let quick_count = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, QUICK_READERS_MAX);
+        let quick_kib = AtomicUsize::new(0);
         let mut quick = Vec::with_capacity(quick_count);
         for i in 0..quick_count {
             let conn = open(reader_flags)?;
@@ -536,8 +555,19 @@ impl SqliteStore {
             // arrives while it is busy): its page cache (QUICK_CACHE_KIB) makes a miss a walk
             // through memory rather than a pread per level. SQLite empties it whenever another
             // connection commits (about every 2 s under load), and refills it as it is read.
-            let kib = if i == 0 { QUICK_CACHE_KIB } else { QUICK_SPARE_CACHE_KIB };
+            let kib = if i == 0 {
+                // The highest rowid bounds the credentials without a scan; the housekeeper's
+                // counts refine it (`counts`).
+                let rows: Option<i64> =
+                    conn.query_row("SELECT max(rowid) FROM api_credential", [], |r| r.get(0)).map_err(map_err)?;
+                quick_cache_kib(rows.unwrap_or(0).max(0) as u64)
+            } else {
+                QUICK_SPARE_CACHE_KIB
+            };
             conn.execute_batch(&format!("PRAGMA cache_size = -{kib};")).map_err(map_err)?;
+            if i == 0 {
+                quick_kib.store(kib, Ordering::Relaxed);
+            }
             quick.push(Mutex::new(conn));
         }
 
@@ -563,6 +593,7 @@ impl SqliteStore {
             next_reader: AtomicUsize::new(0),
             watcher: Mutex::new(watcher),
             quick,
+            quick_kib,
             triggers: expected_triggers()?,
             #[cfg(unix)]
             files: database_files(&path),
@@ -649,6 +680,19 @@ impl SqliteStore {
             }
         }
         lock(&self.readers[start % self.readers.len()])
+    }
+
+    /// Sizes the first inline reader's page cache for `credentials` rows, when it changes and
+    /// that reader is free (it is tried again at the next count otherwise).
+    fn fit_quick_cache(&self, credentials: u64) {
+        let kib = quick_cache_kib(credentials);
+        if self.quick_kib.load(Ordering::Relaxed) == kib {
+            return;
+        }
+        let Some(conn) = self.quick.first().and_then(|c| c.try_lock().ok()) else { return };
+        if conn.execute_batch(&format!("PRAGMA cache_size = -{kib};")).is_ok() {
+            self.quick_kib.store(kib, Ordering::Relaxed);
+        }
     }
 
     fn auth_entry_with(conn: &Connection, api_key: &str) -> Result<Option<AuthEntry>, StoreError> {
@@ -1063,6 +1107,9 @@ impl CredentialStore for SqliteStore {
                 counts.revoked = n as u64;
             }
         }
+        drop(stmt);
+        drop(conn);
+        self.fit_quick_cache(counts.active + counts.revoked);
         Ok(counts)
     }
 
@@ -1167,6 +1214,26 @@ mod tests {
     use super::*;
     use std::io::{BufRead, BufReader, Write};
     use std::process::{Command, Stdio};
+
+    #[test]
+    fn the_first_readers_cache_holds_the_hot_set_when_it_can_and_stays_small_when_it_cannot() {
+        assert_eq!(quick_cache_kib(0), QUICK_CACHE_KIB);
+        let hundred_thousand = quick_cache_kib(100_000);
+        assert!((40 * 1024..=QUICK_CACHE_MAX_KIB).contains(&hundred_thousand), "{hundred_thousand}");
+        assert_eq!(quick_cache_kib(1_000_000), QUICK_CACHE_KIB, "a million do not fit: the floor");
+        assert_eq!(quick_cache_kib(u64::MAX), QUICK_CACHE_KIB);
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("ledger.db"), OpenMode::CreateIfMissing).unwrap();
+        let cache = |store: &SqliteStore| -> i64 {
+            store.quick[0].lock().unwrap().query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(cache(&store), -(QUICK_CACHE_KIB as i64));
+        store.fit_quick_cache(100_000);
+        assert_eq!(cache(&store), -(hundred_thousand as i64));
+        store.counts().unwrap();
+        assert_eq!(cache(&store), -(QUICK_CACHE_KIB as i64), "the count of an empty ledger brings it back");
+    }
 
     /// The shared-memory file is what tells whether another process has the WAL open: this
     /// process's own locks do not count, a sqlite3 shell's do.

@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
@@ -42,9 +41,8 @@ impl Caller {
         self.0.scopes
     }
 
-    /// The caller's `/whoami` body, rendered by `render` on the entry's first call.
-    pub fn whoami_body(&self, render: impl FnOnce(&CachedEntry) -> Bytes) -> Bytes {
-        self.0.whoami.get_or_init(|| render(&self.0)).clone()
+    pub fn entry(&self) -> &CachedEntry {
+        &self.0
     }
 }
 
@@ -221,7 +219,6 @@ async fn authenticate(
             scopes: found.scopes,
             allowed_ips: found.allowed_ips,
             rate_limit: found.rate_limit,
-            whoami: OnceLock::new(),
         },
         None => CachedEntry {
             api_key: key,
@@ -236,7 +233,6 @@ async fn authenticate(
             allowed_ips: AllowedIps::ANYWHERE,
             rate_limit: None,
             limiter: None,
-            whoami: OnceLock::new(),
         },
     });
     // Revoked entries are cached too (revocation is permanent), so a forgotten service still calling

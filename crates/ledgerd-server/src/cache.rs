@@ -3,10 +3,8 @@
 //! after a revocation, and the queue of `last_used_at` updates the housekeeper writes.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use axum::body::Bytes;
 
 use crate::keylimit::{KeyLimiter, KeyLimiters};
 use et_core::SecretHash;
@@ -47,10 +45,6 @@ pub struct CachedEntry {
     pub(crate) rate_limit: Option<RateLimit>,
     /// The bucket of `rate_limit`, when it has one: per entry, so per process (SPEC §6).
     pub(crate) limiter: Option<Arc<KeyLimiter>>,
-    /// The `/whoami` body, rendered on the first call: everything it shows is fixed for the
-    /// entry's life (a PATCH or a revocation replaces the entry), so a cached credential's calls
-    /// share one rendering.
-    pub(crate) whoami: OnceLock<Bytes>,
 }
 
 impl std::fmt::Debug for CachedEntry {
@@ -239,7 +233,6 @@ mod tests {
             allowed_ips: AllowedIps::ANYWHERE,
             rate_limit: None,
             limiter: None,
-            whoami: OnceLock::new(),
         })
     }
 
@@ -286,7 +279,6 @@ mod tests {
             allowed_ips: AllowedIps::ANYWHERE,
             rate_limit: None,
             limiter: None,
-            whoami: OnceLock::new(),
         };
         assert!(cache.still_matches(&unknown, None));
         assert!(!cache.still_matches(&unknown, Some(&row(s, true, None))), "registered without an audit row");
@@ -319,7 +311,6 @@ mod tests {
             allowed_ips: AllowedIps::ANYWHERE,
             rate_limit: None,
             limiter: None,
-            whoami: OnceLock::new(),
         });
         let epoch = cache.epoch.load(Ordering::SeqCst);
         cache.insert_if_current(placeholder, epoch);

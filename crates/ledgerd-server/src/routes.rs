@@ -78,38 +78,89 @@ pub async fn openapi() -> Response {
 }
 
 pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Response {
-    let body = caller.whoami_body(|entry| render_whoami(&state, entry));
+    let body = render_whoami(state.settings.instance_id.as_str(), caller.entry());
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
-/// The `/whoami` body of `entry`: what [`et_api::WhoAmI`] serializes to, written from borrowed fields into
-/// one buffer sized for it (no copy of the key, the label or the version first).
-fn render_whoami(state: &AppState, entry: &crate::cache::CachedEntry) -> Bytes {
-    #[derive(serde::Serialize)]
-    struct View<'a> {
-        api_key: &'a str,
-        label: Option<&'a str>,
-        instance: &'a str,
-        version: &'a str,
-        scopes: Vec<Scope>,
-        expires_at: Option<String>,
-        allowed_ips: Vec<String>,
-        rate_limit: Option<et_api::RateLimit>,
+/// The `/whoami` body of `entry`: what [`et_api::WhoAmI`] serializes to, written straight into one
+/// buffer (every cache miss renders it, so it costs no intermediate copies). The key and the
+/// instance id need no escaping: both were checked to be lowercase letters, digits, `_` or `-`.
+fn render_whoami(instance: &str, entry: &crate::cache::CachedEntry) -> Bytes {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(320);
+    out.push_str(r#"{"api_key":""#);
+    out.push_str(&entry.api_key);
+    out.push_str(r#"","label":"#);
+    match &entry.label {
+        Some(label) => push_json_string(&mut out, label),
+        None => out.push_str("null"),
     }
-    let view = View {
-        api_key: &entry.api_key,
-        label: entry.label.as_deref(),
-        instance: state.settings.instance_id.as_str(),
-        version: crate::config::VERSION,
-        scopes: entry.scopes.to_vec(),
-        expires_at: entry.expires_ms.map(et_store::format_time_ms),
-        allowed_ips: entry.allowed_ips.nets().iter().map(ToString::to_string).collect(),
-        rate_limit: entry.rate_limit,
-    };
-    let mut body = Vec::with_capacity(512);
-    // Serializing borrowed strings, numbers and enums into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut body, &view);
-    Bytes::from(body)
+    out.push_str(r#","instance":""#);
+    out.push_str(instance);
+    out.push_str(r#"","version":"#);
+    push_json_string(&mut out, crate::config::VERSION);
+    out.push_str(r#","scopes":["#);
+    for (i, scope) in entry.scopes.iter().enumerate() {
+        out.push_str(if i == 0 { "\"" } else { ",\"" });
+        out.push_str(scope.as_str());
+        out.push('"');
+    }
+    out.push_str(r#"],"expires_at":"#);
+    match entry.expires_ms {
+        Some(ms) => push_json_string(&mut out, &et_store::format_time_ms(ms)),
+        None => out.push_str("null"),
+    }
+    out.push_str(r#","allowed_ips":["#);
+    for (i, net) in entry.allowed_ips.nets().iter().enumerate() {
+        out.push_str(if i == 0 { "\"" } else { ",\"" });
+        match net {
+            // What Display writes, without its formatting machinery (most lists are IPv4).
+            ipnet::IpNet::V4(v4) => {
+                for (j, octet) in v4.addr().octets().into_iter().enumerate() {
+                    if j > 0 {
+                        out.push('.');
+                    }
+                    push_decimal(&mut out, octet);
+                }
+                out.push('/');
+                push_decimal(&mut out, v4.prefix_len());
+            }
+            ipnet::IpNet::V6(_) => {
+                let _ = write!(out, "{net}");
+            }
+        }
+        out.push('"');
+    }
+    out.push_str(r#"],"rate_limit":"#);
+    match entry.rate_limit {
+        Some(limit) => {
+            let _ = write!(out, r#"{{"limit":{},"window_s":{}}}"#, limit.limit, limit.window_s);
+        }
+        None => out.push_str("null"),
+    }
+    out.push('}');
+    Bytes::from(out)
+}
+
+fn push_decimal(out: &mut String, n: u8) {
+    if n >= 100 {
+        out.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        out.push(char::from(b'0' + n / 10 % 10));
+    }
+    out.push(char::from(b'0' + n % 10));
+}
+
+/// `text` as a JSON string: as it is between quotes when nothing in it needs escaping.
+fn push_json_string(out: &mut String, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::Value::from(text).to_string());
+    }
 }
 
 pub async fn register(
@@ -466,4 +517,61 @@ pub async fn get_account(
 
 pub async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "there is no such route; GET /openapi.json describes the routes of this API")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicI64};
+
+    use et_api::{RateLimit, WhoAmI};
+    use et_core::SecretHash;
+    use et_store::AllowedIps;
+
+    use super::*;
+    use crate::cache::CachedEntry;
+
+    /// Byte for byte what serde writes for the same record, over the values each field can take.
+    #[test]
+    fn the_whoami_body_is_what_whoami_serializes_to() {
+        let nets = |list: &[&str]| AllowedIps::new(list.iter().map(|n| n.parse().unwrap()).collect());
+        let cases = [
+            (None, Scopes::ALL, None, AllowedIps::ANYWHERE, None),
+            (
+                Some("batch \"night\" \\ é \u{7f}"),
+                Scopes::from_bits(0b0101),
+                Some(4_102_444_800_123),
+                nets(&["0.0.0.0/0", "10.20.30.40/32", "127.0.0.0/8", "192.168.1.0/24", "::1/128", "2001:db8::/32"]),
+                Some(RateLimit { limit: 1_000_000, window_s: 86_400 }),
+            ),
+            (Some(""), Scopes::NONE, Some(0), nets(&["255.255.255.255/32", "::ffff:127.0.0.2/128"]), None),
+        ];
+        for (label, scopes, expires_ms, allowed_ips, rate_limit) in cases {
+            let entry = CachedEntry {
+                api_key: "ak_0123456789abcdef0123456789abcdef01234567".into(),
+                label: label.map(Into::into),
+                secret_hash: SecretHash::of("s"),
+                active: true,
+                last_used_ms: AtomicI64::new(0),
+                queued: AtomicBool::new(false),
+                written_ms: AtomicI64::new(0),
+                expires_ms,
+                scopes,
+                allowed_ips: allowed_ips.clone(),
+                rate_limit,
+                limiter: None,
+            };
+            let expected = serde_json::to_string(&WhoAmI {
+                api_key: entry.api_key.to_string(),
+                label: label.map(str::to_owned),
+                instance: Some("prod-eu-1".into()),
+                version: Some(crate::config::VERSION.into()),
+                scopes: scopes.to_vec(),
+                expires_at: expires_ms.map(et_store::format_time_ms),
+                allowed_ips: allowed_ips.nets().iter().map(ToString::to_string).collect(),
+                rate_limit,
+            })
+            .unwrap();
+            assert_eq!(render_whoami("prod-eu-1", &entry), expected.as_bytes());
+        }
+    }
 }
