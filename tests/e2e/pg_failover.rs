@@ -5,7 +5,8 @@
 //! replica finds the new primary by itself (its pool and its LISTEN connection), no acknowledged
 //! registration or revocation is lost, a valid credential is never refused with 401 meanwhile,
 //! and the outage clients saw (first failure to first success) is printed (`--nocapture`), not
-//! asserted: the machine is noisy; the deadlines are generous.
+//! asserted: the machine is noisy; the deadlines are generous. And a planned switchover, the old
+//! primary fenced read-only but still up: every replica leaves it for the promoted standby.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -267,4 +268,44 @@ fn a_failover_to_the_synchronous_standby_loses_no_acknowledged_registration_or_r
         revoked.len(),
         after(&authentications),
     );
+}
+
+/// A planned switchover: the old primary is fenced (`default_transaction_read_only`: it still
+/// answers reads, from a trail nobody writes to any more) before the standby is promoted. Every
+/// replica notices (503), leaves the old primary, and serves from the new one: registrations land
+/// there, and a revocation made there by hand is refused by all.
+#[test]
+fn after_a_switchover_every_replica_leaves_the_fenced_old_primary() {
+    let cluster = et_pgtest::cluster();
+    let db = cluster.database();
+    let replicas: Vec<Ledger> = (0..2).map(|_| replica(&cluster.url(&db.name))).collect();
+    let pair = replicas[0].register(None);
+    assert!(replicas.iter().all(|r| whoami(r, &pair) == 200));
+    let logs = || replicas.iter().map(Ledger::logs).collect::<Vec<_>>().join("\n----\n");
+
+    cluster.primary.psql("postgres", "ALTER SYSTEM SET default_transaction_read_only = on").unwrap();
+    cluster.primary.psql("postgres", "SELECT pg_reload_conf()").unwrap();
+    let noticed = time_until(Duration::from_secs(30), || replicas.iter().all(|r| health(r) == 503));
+    assert!(noticed.is_some(), "/health stayed 200 on a read-only primary:\n{}", logs());
+    let count = "SELECT count(*) FROM api_credential";
+    let replayed = time_until(Duration::from_secs(30), || {
+        cluster.standby.psql(&db.name, count).ok() == cluster.primary.psql(&db.name, count).ok()
+    });
+    assert!(replayed.is_some(), "the standby did not replay the primary");
+    cluster.standby.promote();
+
+    let back = time_until(Duration::from_secs(30), || replicas.iter().all(|r| health(r) == 200));
+    assert!(back.is_some(), "the replicas did not leave the old primary:\n{}", logs());
+    let late: Vec<(String, String)> = replicas.iter().map(|r| r.register(None)).collect();
+    let on = |server: &et_pgtest::Server| {
+        let keys: Vec<String> = late.iter().map(|p| p.0.clone()).collect();
+        server.psql(&db.name, &format!("SELECT count(*) FROM api_credential WHERE api_key = ANY('{}')", array(&keys)))
+    };
+    assert_eq!(on(&cluster.standby).unwrap().trim(), "2", "registrations after the switchover");
+    assert_eq!(on(&cluster.primary).unwrap().trim(), "0");
+    let by_hand = format!("UPDATE api_credential SET active = false WHERE api_key = '{}'", pair.0);
+    cluster.standby.psql(&db.name, &by_hand).unwrap();
+    let refused = time_until(Duration::from_secs(10), || replicas.iter().all(|r| whoami(r, &pair) == 401));
+    assert!(refused.is_some(), "a revocation on the new primary was served from the old one:\n{}", logs());
+    eprintln!("switchover: noticed after {noticed:?}, serving from the new primary {back:?} after its promotion");
 }
