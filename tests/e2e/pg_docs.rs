@@ -170,7 +170,12 @@ struct Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM: the master stops its workers, then itself. A killed master (SIGKILL) would leave
+        // its workers running, holding the port.
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        if time_until(Duration::from_secs(10), || self.child.try_wait().is_ok_and(|s| s.is_some())).is_none() {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
