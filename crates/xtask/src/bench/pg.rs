@@ -206,6 +206,27 @@ impl Postgres {
         Ok(seeded)
     }
 
+    /// CPU time of the server: the postmaster with the backends it has reaped, and every process
+    /// it forked that still runs (pool connections, background workers), in ticks.
+    fn cpu_ticks(&self) -> u64 {
+        let pidfile = std::fs::read_to_string(self.server.dir().join("data/postmaster.pid")).unwrap_or_default();
+        let Some(postmaster) = pidfile.lines().next().and_then(|l| l.trim().parse::<u32>().ok()) else { return 0 };
+        let children: u64 = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().is_some_and(|stat| {
+                    stat.rfind(')').and_then(|i| stat.get(i + 2..)).and_then(|rest| rest.split_whitespace().nth(1))
+                        == Some(&postmaster.to_string())
+                })
+            })
+            .filter_map(|pid| cpu_ticks(pid, false))
+            .sum();
+        cpu_ticks(postmaster, true).unwrap_or(0) + children
+    }
+
     /// Waits until `at_least` credentials have a last_used_at, or until the count has not moved
     /// for 3 s (wrk's count of answered requests and the credentials it used differ by the few
     /// requests in flight when a run ends); how long that took.
@@ -227,6 +248,40 @@ impl Postgres {
             }
             std::thread::sleep(Duration::from_millis(250));
         }
+    }
+}
+
+/// CPU time (user and system) in clock ticks of process `pid`; with `children`, also that of its
+/// children it has waited for (a PostgreSQL backend that exited).
+fn cpu_ticks(pid: u32, children: bool) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces): state is field 3, utime 14,
+    // stime 15, cutime 16, cstime 17 (proc(5)).
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+    let own = field(14)? + field(15)?;
+    Some(if children { own + field(16)? + field(17)? } else { own })
+}
+
+/// Microseconds per clock tick of /proc's CPU times (USER_HZ, 100 on Linux).
+const TICK_US: f64 = 10_000.0;
+
+/// CPU time spent so far by a ledgerd and by the PostgreSQL server (every process of it), in ticks.
+#[derive(Debug, Clone, Copy)]
+struct Cpu {
+    ledgerd: u64,
+    postgres: u64,
+}
+
+impl Cpu {
+    fn now(ledgerd: &Ledgerd, pg: &Postgres) -> Cpu {
+        Cpu { ledgerd: cpu_ticks(ledgerd.child.id(), false).unwrap_or(0), postgres: pg.cpu_ticks() }
+    }
+
+    /// CPU per request since `before`, in µs: (ledgerd, PostgreSQL).
+    fn per_request_since(&self, before: Cpu, requests: u64) -> (f64, f64) {
+        let per = |ticks: u64| ticks as f64 * TICK_US / requests.max(1) as f64;
+        (per(self.ledgerd.saturating_sub(before.ledgerd)), per(self.postgres.saturating_sub(before.postgres)))
     }
 }
 
@@ -263,25 +318,35 @@ pub fn main_ledger(env: &Env, params: &Params, report: &mut Report) -> Result<()
     wrk.run(&health, 1, CONNECTIONS)?;
     wrk.run(&whoami, 1, CONNECTIONS)?;
     let (mut h_total, mut w_total, mut ratios, mut w_p99) = (0.0, 0.0, Vec::new(), Vec::new());
+    let (mut h_cpu, mut w_cpu) = ((0, 0), (0, 0));
     for _ in 0..params.rounds {
+        let before = Cpu::now(&ledgerd, pg);
         let h = wrk.run(&health, params.duration, CONNECTIONS)?.expect_ok("/health")?;
+        let between = Cpu::now(&ledgerd, pg);
         let w = wrk.run(&whoami, params.duration, CONNECTIONS)?.expect_ok("/whoami")?;
+        let after = Cpu::now(&ledgerd, pg);
+        h_cpu = (h_cpu.0 + between.ledgerd - before.ledgerd, h_cpu.1 + h.requests);
+        w_cpu = (w_cpu.0 + after.ledgerd - between.ledgerd, w_cpu.1 + w.requests);
         h_total += h.rps();
         w_total += w.rps();
         ratios.push(w.rps() / h.rps());
         w_p99.push(w.p99_ms());
     }
+    let cpu_us = |(ticks, requests): (u64, u64)| ticks as f64 * TICK_US / requests.max(1) as f64;
     let hits = ledgerd.metric("ledgerd_auth_cache_hits_total")?;
     let misses = ledgerd.metric("ledgerd_auth_cache_misses_total")?;
     let ratio = w_total / h_total;
     report.add(Figure::new(
         "auth overhead (cached `/whoami` ÷ `/health`)",
         format!(
-            "**{ratio:.3}** ({:.0} ÷ {:.0} req/s; rounds {}; whoami p99 {:.2} ms; cache {hits:.0} hits, {misses:.0} misses)",
+            "**{ratio:.3}** ({:.0} ÷ {:.0} req/s; rounds {}; whoami p99 {:.2} ms; cache {hits:.0} hits, {misses:.0} \
+             misses; ledgerd CPU per request {:.1} µs, /health {:.1} µs)",
             w_total / params.rounds as f64,
             h_total / params.rounds as f64,
             ratios.iter().map(|r| format!("{r:.3}")).collect::<Vec<_>>().join(", "),
             max(&w_p99),
+            cpu_us(w_cpu),
+            cpu_us(h_cpu),
         ),
         "≥ 0.90",
         ratio >= 0.90,
@@ -290,8 +355,10 @@ pub fn main_ledger(env: &Env, params: &Params, report: &mut Report) -> Result<()
     step(&format!("postgres: registration: POST /credentials at {CONNECTIONS} connections"));
     let reg_pairs = env.path("pg-register.pairs");
     mint_file(env, params.registration_pool, &reg_pairs)?;
+    let before = Cpu::now(&ledgerd, pg);
     let r = wrk.run(&Load::Register { pairs: reg_pairs }, params.duration, CONNECTIONS)?;
     let created = r.requests.saturating_sub(r.status_errors);
+    let (cpu_ledgerd, cpu_pg) = Cpu::now(&ledgerd, pg).per_request_since(before, created);
     let rate = created as f64 / r.duration_s;
     if r.requests as usize > params.registration_pool {
         step("warning: the registration pool ran out; the excess requests were duplicates (409)");
@@ -299,7 +366,8 @@ pub fn main_ledger(env: &Env, params: &Params, report: &mut Report) -> Result<()
     report.add(Figure::new(
         "registration (`POST /credentials`, 32 connections, group commit)",
         format!(
-            "**{rate:.0}/s** 201s ({} in {:.1} s; {} other answers, {} socket errors; p50 {:.2} ms, p99 {:.2} ms)",
+            "**{rate:.0}/s** 201s ({} in {:.1} s; {} other answers, {} socket errors; p50 {:.2} ms, p99 {:.2} ms; \
+             CPU per registration: ledgerd {cpu_ledgerd:.0} µs, PostgreSQL {cpu_pg:.0} µs)",
             created,
             r.duration_s,
             r.status_errors,
@@ -339,9 +407,19 @@ pub fn cold(env: &Env, params: &Params, report: &mut Report) -> Result<()> {
     pg.settle(&db)?;
     let misses_before = ledgerd.metric("ledgerd_auth_cache_misses_total")?;
     let (mut h_total, mut c_total, mut c_requests, mut p99s, mut h_p99s) = (0.0, 0.0, 0, Vec::new(), Vec::new());
+    let (mut h_cpu, mut c_cpu, mut h_requests) = ((0.0, 0.0), (0.0, 0.0), 0);
     for _ in 0..params.rounds {
+        let before = Cpu::now(&ledgerd, pg);
         let h = wrk.run(&health, params.duration, CONNECTIONS)?.expect_ok("/health")?;
+        let between = Cpu::now(&ledgerd, pg);
         let c = wrk.run(&cold, params.duration, CONNECTIONS)?.expect_ok("/whoami (cold)")?;
+        let after = Cpu::now(&ledgerd, pg);
+        // Weighted by requests: summed per-request times times requests, divided at the end.
+        let (hl, hp) = between.per_request_since(before, h.requests);
+        let (cl, cp) = after.per_request_since(between, c.requests);
+        h_cpu = (h_cpu.0 + hl * h.requests as f64, h_cpu.1 + hp * h.requests as f64);
+        c_cpu = (c_cpu.0 + cl * c.requests as f64, c_cpu.1 + cp * c.requests as f64);
+        h_requests += h.requests;
         h_total += h.rps();
         c_total += c.rps();
         c_requests += c.requests;
@@ -353,12 +431,14 @@ pub fn cold(env: &Env, params: &Params, report: &mut Report) -> Result<()> {
     let misses = ledgerd.metric("ledgerd_auth_cache_misses_total")? - misses_before;
     let ratio = c_total / h_total;
     let p99 = light.p99_ms();
+    let per = |total: f64, n: u64| total / n.max(1) as f64;
     report.add(Figure::new(
         &format!("cold auth ({} credentials, every request a miss)", params.cold_credentials),
         format!(
             "**{ratio:.3}** ({:.0} ÷ {:.0} req/s at {CONNECTIONS} connections); p99 **{p99:.2} ms** at \
              {LATENCY_CONNECTIONS} connections ({:.0} req/s; /health there: p99 {:.2} ms; at {CONNECTIONS}: \
-             {:.2} ms, /health {:.2} ms); {misses:.0} misses for {} requests",
+             {:.2} ms, /health {:.2} ms); {misses:.0} misses for {} requests; CPU per miss: ledgerd {:.1} µs, \
+             PostgreSQL {:.1} µs (per /health: ledgerd {:.1} µs)",
             c_total / params.rounds as f64,
             h_total / params.rounds as f64,
             light.rps(),
@@ -366,6 +446,9 @@ pub fn cold(env: &Env, params: &Params, report: &mut Report) -> Result<()> {
             max(&p99s),
             max(&h_p99s),
             c_requests + light.requests,
+            per(c_cpu.0, c_requests),
+            per(c_cpu.1, c_requests),
+            per(h_cpu.0, h_requests),
         ),
         "p99 < 2 ms (the ratio: no target)",
         p99 < 2.0,
