@@ -198,6 +198,10 @@ pub struct WalStatus {
 /// next interval. Cheap and non-blocking; called from the store's own threads.
 pub type ChangeWaker = std::sync::Arc<dyn Fn() + Send + Sync>;
 
+/// A read of [`CredentialStore::auth_entry`] as a future, for an async caller to await.
+pub type AuthEntryFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<AuthEntry>, StoreError>> + Send + 'static>>;
+
 /// How many credentials are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -257,6 +261,15 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// that is free right now and that never waits for a lock. `None` means "ask `auth_entry` on a
     /// blocking thread"; the default always says so.
     fn auth_entry_now(&self, api_key: &str) -> Option<Result<Option<AuthEntry>, StoreError>> {
+        let _ = api_key;
+        None
+    }
+
+    /// [`auth_entry`](Self::auth_entry) as a future that never blocks the thread polling it, for a
+    /// store whose read is a network round trip (PostgreSQL): awaited on the caller's async thread,
+    /// it spares the hand-over to a blocking thread and back. `None` (the default): use
+    /// [`auth_entry_now`](Self::auth_entry_now) or a blocking thread.
+    fn auth_entry_async(&self, api_key: &str) -> Option<AuthEntryFuture> {
         let _ = api_key;
         None
     }

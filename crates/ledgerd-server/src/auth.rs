@@ -185,11 +185,16 @@ async fn authenticate(
     // A point read on a free connection takes a few µs, less than handing it to a blocking thread
     // (a context switch each way, ~20 µs on a busy core): it runs inline when SQLite can answer
     // without waiting, and goes to a blocking thread otherwise.
-    let found = match store.auth_entry_now(&key) {
-        Some(found) => found.map(|e| (key, e)),
-        None => tokio::task::spawn_blocking(move || store.auth_entry(&key).map(|e| (key, e)))
-            .await
-            .map_err(|e| Refusal::Error(ApiError::internal(e)))?,
+    // PostgreSQL's read is a round trip: awaited here, without a blocking thread in between.
+    let found = if let Some(read) = store.auth_entry_async(&key) {
+        read.await.map(|e| (key, e))
+    } else {
+        match store.auth_entry_now(&key) {
+            Some(found) => found.map(|e| (key, e)),
+            None => tokio::task::spawn_blocking(move || store.auth_entry(&key).map(|e| (key, e)))
+                .await
+                .map_err(|e| Refusal::Error(ApiError::internal(e)))?,
+        }
     };
     let (key, found) = found.map_err(|e| Refusal::Error(ApiError::store(e)))?;
     // An unknown key is cached as an entry holding a random hash that no secret matches, so probing
