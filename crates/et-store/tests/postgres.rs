@@ -1,6 +1,7 @@
 //! What only the PostgreSQL backend has: migrations under an advisory lock and a refusal of a newer
-//! schema, the connection URL (sslmode, several hosts), and a change feed that misses no audit row
-//! whose transaction commits out of id order. The rules both backends share are in conformance.rs.
+//! schema, the connection URL (sslmode, several hosts), a change feed that misses no audit row
+//! whose transaction commits out of id order, and a miss read awaited on the caller's runtime. The
+//! rules both backends share are in conformance.rs.
 
 use et_core::{ApiKey, ApiSecret};
 use et_store::{CredentialStore, NewCredential, OpenMode, PgStore, StoreError};
@@ -353,4 +354,19 @@ fn without_create_on_the_database_the_triggers_are_reported_unverifiable_with_th
     assert!(said.contains("permission denied") && said.contains("grant the role CREATE on the database"), "{said}");
     db.psql(&format!("GRANT CREATE ON DATABASE {} TO {role}", db.name)).unwrap();
     assert!(store.safeguards().unwrap().intact(), "once granted, compared");
+}
+
+#[test]
+fn a_miss_can_be_awaited_and_reads_what_the_blocking_read_reads() {
+    let db = et_pgtest::database();
+    let store = PgStore::open(&db.url, OpenMode::CreateIfMissing).unwrap();
+    let c = new_credential();
+    store.register(&c).unwrap();
+    // ledgerd awaits it on its own runtime's threads: a current-thread runtime here.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let read = |key: &str| runtime.block_on(store.auth_entry_async(key).expect("PostgreSQL reads asynchronously"));
+    let awaited = read(c.api_key.as_str()).unwrap().expect("registered");
+    let blocking = store.auth_entry(c.api_key.as_str()).unwrap().expect("registered");
+    assert_eq!(awaited, blocking);
+    assert!(read(ApiKey::generate().as_str()).unwrap().is_none(), "an unknown key is None");
 }
