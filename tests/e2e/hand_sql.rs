@@ -187,7 +187,7 @@ fn a_schema_1_database_is_migrated_and_its_credentials_still_work() {
     let before_audit = sqlite3_ok(&db, audit_sql);
 
     let ledger = Ledger::start_with(options(&db, &env));
-    assert_eq!(sqlite3_ok(&db, "PRAGMA user_version").trim(), "3");
+    assert_eq!(sqlite3_ok(&db, "PRAGMA user_version").trim(), "4");
     let ops = fixture_pair("ak_d54d3d1a0943bce1b72a846e3071ed3952afa561");
     let billing = fixture_pair("ak_f3efb879d21be336049d8c60fe0d14bdf05a8f8f");
     let monitoring = fixture_pair("ak_94b3bd8fdf23655904324a904fef8dd335533340");

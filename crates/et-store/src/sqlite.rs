@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_refuse_bypasses.sql"),
     include_str!("../migrations/0003_lifetime_and_least_privilege.sql"),
+    include_str!("../migrations/0004_cheaper_checks.sql"),
 ];
 
 /// How trigger `api_credential_key_is_new` (migration 2) begins its refusal: a duplicate

@@ -100,6 +100,61 @@ fn refused(sh: &Connection, sql: &str) -> String {
     }
 }
 
+/// Migration 4 rewrote two checks to be cheaper: over a corpus of values, the new conditions accept
+/// exactly what the old ones did.
+#[test]
+fn the_cheaper_checks_of_migration_4_accept_exactly_what_the_old_ones_did() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let hex64 = "0123456789abcdef".repeat(4);
+    let mut hashes: Vec<rusqlite::types::Value> = vec![
+        hex64.clone().into(),
+        hex64.to_uppercase().into(),
+        hex64[..63].to_owned().into(),
+        format!("{hex64}0").into(),
+        format!("{}g", &hex64[..63]).into(),
+        format!("{} ", &hex64[..63]).into(),
+        format!("{}é", &hex64[..63]).into(),
+        format!("{hex64}\0tail").into(),
+        "x".repeat(64).into(),
+        String::new().into(),
+        rusqlite::types::Value::Null,
+        rusqlite::types::Value::Integer(7),
+        rusqlite::types::Value::Blob(hex64.clone().into_bytes()),
+    ];
+    for i in 0..64 {
+        let mut h = hex64.clone().into_bytes();
+        h[i] = b'G';
+        hashes.push(String::from_utf8(h).unwrap().into());
+    }
+    let glob = "[0-9a-f]".repeat(64);
+    for h in hashes {
+        let (old, new): (bool, bool) = conn
+            .query_row(
+                &format!(
+                    "SELECT typeof(?1) IS NOT 'text' OR length(?1) IS NOT 64 OR ?1 GLOB '*[^0-9a-f]*',
+                            typeof(?1) IS NOT 'text' OR NOT ?1 GLOB '{glob}'"
+                ),
+                [&h],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(old, new, "{h:?}");
+    }
+    let names = ["accounts:read", "accounts:write", "credentials:read", "credentials:write"];
+    for value in names.into_iter().chain(["", "accounts:Read", "accounts:read ", "root", "credentials:*"]) {
+        let (old, new): (bool, bool) = conn
+            .query_row(
+                "SELECT ?1 NOT IN ('accounts:read', 'accounts:write', 'credentials:read', 'credentials:write'),
+                        CASE ?1 WHEN 'accounts:read' THEN 0 WHEN 'accounts:write' THEN 0 WHEN 'credentials:read' THEN 0
+                                WHEN 'credentials:write' THEN 0 ELSE 1 END",
+                [value],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(old, new, "{value:?}");
+    }
+}
+
 #[test]
 fn a_schema_1_database_is_migrated_keeping_every_row() {
     let dir = tempfile::tempdir().unwrap();
@@ -107,7 +162,7 @@ fn a_schema_1_database_is_migrated_keeping_every_row() {
     let store = SqliteStore::open(&path, OpenMode::MustExist).unwrap();
     let sh = shell(&store);
     let version: i64 = sh.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, et_store::SCHEMA_VERSION);
     assert!(store.safeguards().unwrap().intact(), "the migrated file has exactly the triggers of a new one");
     let (all, _) = store.list(StatusFilter::All, 10, None).unwrap();
     let labels: Vec<(Option<&str>, bool)> = all.iter().map(|r| (r.label.as_deref(), r.active)).collect();
