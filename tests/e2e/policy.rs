@@ -178,6 +178,27 @@ fn authenticated_registration_refuses_an_anonymous_pair_once_a_first_credential_
 }
 
 #[test]
+fn of_many_first_registrations_sent_at_once_exactly_one_is_stored() {
+    // The first credential of an authenticated ledger needs no caller. The rule used to be judged
+    // by a count before the registration was queued, so first registrations sent together all
+    // passed it: a leaked instance key racing the operator's first registration won a credential.
+    let ledger = Ledger::start_with(LedgerOptions {
+        env: vec![("LEDGERD_REGISTRATION".into(), "authenticated".into())],
+        ..LedgerOptions::default()
+    });
+    let answers: Vec<Answer> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..16).map(|_| s.spawn(|| register(&ledger, None, json!({})).1)).collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(created, 1, "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
+    for answer in answers.iter().filter(|a| a.status != 201) {
+        assert_code(answer, 401, "UNAUTHORIZED");
+    }
+    assert_eq!(sqlite3_ok(&ledger.db, "SELECT count(*) FROM api_credential").trim(), "1");
+}
+
+#[test]
 fn a_rate_limit_holds_with_the_cache_off() {
     // The bucket used to live in the cache entry: with LEDGERD_AUTH_CACHE_TTL=0 every request read
     // the credential afresh, with a full bucket, and the limit was never reached.

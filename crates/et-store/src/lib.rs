@@ -27,6 +27,10 @@ pub enum StoreError {
         "the ledger already has {max} active credentials, the most it allows; revoke one first, or raise LEDGERD_MAX_ACTIVE_CREDENTIALS"
     )]
     LimitReached { max: u64 },
+    /// A registration meant as the ledger's first ([`NewCredential::first_only`]) found an active
+    /// credential already there.
+    #[error("the ledger already has an active credential, so this one is not its first")]
+    NotFirst,
     /// The database refused the values of a registration or change (one of its rules, a trigger):
     /// the message says which rule. Nothing was changed.
     #[error("the database refused the change: {0}")]
@@ -68,6 +72,7 @@ impl StoreError {
                 | StoreError::NotFound
                 | StoreError::UnknownCursor(_)
                 | StoreError::LimitReached { .. }
+                | StoreError::NotFirst
                 | StoreError::Refused(_)
         )
     }
@@ -88,6 +93,10 @@ pub struct NewCredential {
     /// The credential that registers it (authenticated registration), for the audit trail;
     /// `None`: `api` (open registration).
     pub registered_by: Option<String>,
+    /// Stored only if the ledger has no active credential, judged inside the transaction that
+    /// stores it (else [`StoreError::NotFirst`]): the first credential of a ledger under
+    /// authenticated registration, which needs no caller; of two sent at once, one is stored.
+    pub first_only: bool,
 }
 
 impl NewCredential {
@@ -102,6 +111,7 @@ impl NewCredential {
             allowed_ips: Vec::new(),
             rate_limit: None,
             registered_by: None,
+            first_only: false,
         }
     }
 }
@@ -237,7 +247,8 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// order: a duplicate ([`StoreError::Duplicate`]), values the database refuses
     /// ([`StoreError::Refused`]) and one that would make more than `max_active` credentials active
     /// and unexpired ([`StoreError::LimitReached`], counted inside the transaction, so concurrent
-    /// registrations from any process cannot exceed it) fail alone; when anything else fails, or the
+    /// registrations from any process cannot exceed it) fail alone, and so does one that is
+    /// [`NewCredential::first_only`] when an active credential exists ([`StoreError::NotFirst`]); when anything else fails, or the
     /// commit does, they all fail and none is stored.
     fn register_many(
         &self,

@@ -606,6 +606,7 @@ struct InsertRow {
     rate_limit: Option<i32>,
     window_s: Option<i32>,
     registered_by: Option<String>,
+    first_only: bool,
 }
 
 /// [`INSERT_SQL`] for a whole batch, its rows in arrays, inserted in array order (so `seq` is the
@@ -623,6 +624,8 @@ enum Slot {
     Refused,
     /// Over the active limit.
     Limit(u64),
+    /// Meant as the ledger's first, and an active credential exists.
+    NotFirst,
     Stored(Box<CredentialRecord>),
 }
 
@@ -638,12 +641,13 @@ async fn insert_batch(
     now: i64,
 ) -> Result<Option<Vec<Slot>>, StoreError> {
     let tx = client.transaction().await.map_err(pg_err)?;
-    let mut active = match max_active {
-        Some(_) => {
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LIMIT_LOCK]).await.map_err(pg_err)?;
-            count_active_with(&tx, now).await?
-        }
-        None => 0,
+    let mut active = if max_active.is_some() || rows.iter().any(|r| r.first_only) {
+        // Counted and inserted under one lock, so replicas registering together cannot both pass
+        // the count (the limit, or "no active credential yet").
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LIMIT_LOCK]).await.map_err(pg_err)?;
+        count_active_with(&tx, now).await?
+    } else {
+        0
     };
     let mut slots = Vec::with_capacity(rows.len());
     let mut chosen = Vec::with_capacity(rows.len());
@@ -654,6 +658,10 @@ async fn insert_batch(
         }
         if let Some(max) = max_active.filter(|max| active >= *max) {
             slots.push(Slot::Limit(max));
+            continue;
+        }
+        if row.first_only && active > 0 {
+            slots.push(Slot::NotFirst);
             continue;
         }
         // As the one-by-one path counts: a credential stored already expired is not active.
@@ -1040,6 +1048,7 @@ impl CredentialStore for PgStore {
                 rate_limit: c.rate_limit.map(|r| r.limit as i32),
                 window_s: c.rate_limit.map(|r| r.window_s as i32),
                 registered_by: c.registered_by.clone(),
+                first_only: c.first_only,
             })
             .collect();
         let n = rows.len();
@@ -1057,19 +1066,18 @@ impl CredentialStore for PgStore {
                     .map(|(slot, check)| match slot {
                         Slot::Refused => Err(check.expect_err("refused before the insert")),
                         Slot::Limit(max) => Err(StoreError::LimitReached { max }),
+                        Slot::NotFirst => Err(StoreError::NotFirst),
                         Slot::Stored(record) => Ok(*record),
                     })
                     .collect());
             }
             let tx = client.transaction().await.map_err(pg_err)?;
-            let mut active = match max_active {
-                Some(_) => {
-                    // Counted and inserted under one lock, so replicas registering together cannot
-                    // both pass the count.
-                    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LIMIT_LOCK]).await.map_err(pg_err)?;
-                    count_active_with(&tx, now).await?
-                }
-                None => 0,
+            let mut active = if max_active.is_some() || rows.iter().any(|r| r.first_only) {
+                // Counted and inserted under one lock, as in insert_batch.
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LIMIT_LOCK]).await.map_err(pg_err)?;
+                count_active_with(&tx, now).await?
+            } else {
+                0
             };
             let insert =
                 tx.prepare_cached(&format!("{INSERT_SQL} RETURNING {RECORD_COLUMNS}")).await.map_err(pg_err)?;
@@ -1082,6 +1090,10 @@ impl CredentialStore for PgStore {
                 }
                 if let Some(max) = max_active.filter(|max| active >= *max) {
                     results.push(Err(StoreError::LimitReached { max }));
+                    continue;
+                }
+                if row.first_only && active > 0 {
+                    results.push(Err(StoreError::NotFirst));
                     continue;
                 }
                 // A savepoint per row, so a duplicate fails alone and the batch goes on.

@@ -779,6 +779,11 @@ impl SqliteStore {
 
 impl CredentialStore for SqliteStore {
     fn register(&self, credential: &NewCredential) -> Result<CredentialRecord, StoreError> {
+        if credential.first_only {
+            // Counted in the transaction that stores it.
+            let mut answers = self.register_many(std::slice::from_ref(credential), None);
+            return answers.pop().unwrap_or(Err(StoreError::NotFound));
+        }
         check_new(credential)?;
         let conn = lock(&self.writer);
         let mut stmt = conn.prepare_cached(&format!("{INSERT_SQL} RETURNING {RECORD_COLUMNS}")).map_err(map_err)?;
@@ -794,7 +799,8 @@ impl CredentialStore for SqliteStore {
         credentials: &[NewCredential],
         max_active: Option<u64>,
     ) -> Vec<Result<CredentialRecord, StoreError>> {
-        if credentials.len() <= 1 && max_active.is_none() {
+        let any_first = credentials.iter().any(|c| c.first_only);
+        if credentials.len() <= 1 && max_active.is_none() && !any_first {
             return credentials.iter().map(|c| self.register(c)).collect();
         }
         let mut conn = lock(&self.writer);
@@ -806,12 +812,13 @@ impl CredentialStore for SqliteStore {
         let now = now_ms();
         // Counted under the write lock (IMMEDIATE), so no other writer, in this process or another,
         // can register between the count and the commit.
-        let mut active = match max_active {
-            Some(_) => match Self::count_active_with(&tx, now) {
+        let mut active = if max_active.is_some() || any_first {
+            match Self::count_active_with(&tx, now) {
                 Ok(n) => n,
                 Err(e) => return all_fail(&e),
-            },
-            None => 0,
+            }
+        } else {
+            0
         };
         let mut results = Vec::with_capacity(credentials.len());
         {
@@ -826,6 +833,10 @@ impl CredentialStore for SqliteStore {
                 }
                 if let Some(max) = max_active.filter(|max| active >= *max) {
                     results.push(Err(StoreError::LimitReached { max }));
+                    continue;
+                }
+                if credential.first_only && active > 0 {
+                    results.push(Err(StoreError::NotFirst));
                     continue;
                 }
                 match insert_credential(&mut stmt, credential, now) {

@@ -128,6 +128,8 @@ conformance!(
     audit_pages_are_newest_first_with_an_api_key_filter,
     the_active_limit_is_enforced_inside_the_registration_transaction,
     the_active_limit_holds_against_concurrent_registrations_from_two_processes_worth_of_connections,
+    a_first_only_registration_is_stored_only_while_no_credential_is_active,
+    of_first_only_registrations_sent_at_once_from_two_processes_exactly_one_is_stored,
     update_events_reach_the_poller_like_revocations,
     a_large_usage_batch_is_written_whole,
     malformed_policy_values_are_refused_by_the_database_on_insert_and_update,
@@ -804,6 +806,57 @@ fn the_active_limit_holds_against_concurrent_registrations_from_two_processes_wo
     });
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), MAX, "120 tried, exactly the limit accepted");
     assert_eq!(store.count_active().unwrap(), MAX);
+}
+
+fn a_first_only_registration_is_stored_only_while_no_credential_is_active(b: &dyn Backend) {
+    let store = b.store();
+    let first = |c: NewCredential| NewCredential { first_only: true, ..c };
+    // Revoked and expired credentials do not count: the ledger has no active one.
+    let revoked = new_credential(None);
+    store.register(&revoked).unwrap();
+    store.revoke(revoked.api_key.as_str(), "ak_x", None).unwrap();
+    store.register(&NewCredential { expires_at: Some(now_ms() - 1), ..new_credential(None) }).unwrap();
+    // Two in one batch: the first is stored, the second finds it.
+    let batch = [first(new_credential(Some("a"))), first(new_credential(Some("b"))), new_credential(Some("c"))];
+    let answers = store.register_many(&batch, None);
+    assert!(answers[0].is_ok(), "{answers:?}");
+    assert!(matches!(answers[1], Err(StoreError::NotFirst)), "{answers:?}");
+    assert!(answers[2].is_ok(), "one that is not first_only is stored as always: {answers:?}");
+    assert!(store.get(batch[1].api_key.as_str()).unwrap().is_none(), "a refused one is not stored");
+    // Alone, through either call, once a credential is active.
+    assert!(matches!(store.register(&first(new_credential(None))), Err(StoreError::NotFirst)));
+    assert!(matches!(store.register_many(&[first(new_credential(None))], Some(100))[0], Err(StoreError::NotFirst)));
+    assert!(!StoreError::NotFirst.is_fault());
+}
+
+fn of_first_only_registrations_sent_at_once_from_two_processes_exactly_one_is_stored(b: &dyn Backend) {
+    let store = b.store();
+    let other = b.reopen();
+    let other = other.as_ref();
+    for _ in 0..5 {
+        let stored = std::sync::atomic::AtomicU64::new(0);
+        let before = store.count_active().unwrap();
+        std::thread::scope(|s| {
+            for store in [store, other, store, other, store, other] {
+                let stored = &stored;
+                s.spawn(move || {
+                    let c = NewCredential { first_only: true, ..new_credential(None) };
+                    match store.register_many(std::slice::from_ref(&c), None).pop().unwrap() {
+                        Ok(_) => drop(stored.fetch_add(1, std::sync::atomic::Ordering::SeqCst)),
+                        Err(StoreError::NotFirst) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                });
+            }
+        });
+        let stored = stored.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(stored, u64::from(before == 0), "six at once with {before} active: {stored} stored");
+        // Empty the ledger again for the next round.
+        let (active, _) = store.list(StatusFilter::Active, 100, None).unwrap();
+        for rec in active {
+            store.revoke(rec.api_key.as_str(), "ak_x", None).unwrap();
+        }
+    }
 }
 
 fn update_events_reach_the_poller_like_revocations(b: &dyn Backend) {

@@ -187,8 +187,9 @@ async fn registering_caller(state: &AppState, parts: &Parts) -> Result<Option<Ca
     if state.settings.registration == RegistrationMode::Open {
         return Ok(None);
     }
-    // Two first registrations at the same moment may both pass: each is a pair minted for this
-    // instance, the rule's only aim is that a leaked instance key alone stops sufficing.
+    // A first look, so that the usual case asks for credentials at once; the registration itself is
+    // then stored only if still no active credential exists, judged in its transaction
+    // (`first_only`): of two first registrations sent at once, one is stored, the other is 401.
     let store = state.store();
     if blocking(move || store.count_active()).await?.map_err(ApiError::store)? == 0 {
         return Ok(None);
@@ -261,6 +262,7 @@ async fn register_pair(
     credential.scopes = scopes;
     credential.allowed_ips = allowed_ips.unwrap_or_default();
     credential.rate_limit = rate_limit;
+    credential.first_only = caller.is_none() && state.settings.registration == RegistrationMode::Authenticated;
     credential.registered_by = caller.map(|c| c.api_key().to_owned());
     match state.registrar.register(credential).await? {
         Ok(record) => {
@@ -285,6 +287,8 @@ async fn register_pair(
             Err(ApiError::new(ErrorCode::CredentialLimitReached, e.to_string()))
         }
         Err(StoreError::Refused(why)) => Err(ApiError::invalid(format!("the credential was not registered: {why}"))),
+        // Another first registration got there first: this one needs a caller now, like any later one.
+        Err(StoreError::NotFirst) => Err(ApiError::unauthorized()),
         Err(e) => Err(write_failed(state, e)),
     }
 }
