@@ -845,8 +845,11 @@ impl PgStore {
         let shown = shown(&config);
         let config_user = config.get_user().map(str::to_owned);
         let open_err = |detail: String| StoreError::Open { path: shown.clone(), detail };
+        // One worker: it only encodes, decodes and moves bytes for its connections; a second one
+        // woke to steal work on every read and cost a miss ~30 µs of CPU in thread switches
+        // (BENCHMARKS.md, PostgreSQL).
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(1)
             .thread_name("et-store-pg")
             .enable_all()
             .build()

@@ -84,7 +84,8 @@ impl Postgres {
             .arg("--version")
             .output()
             .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().rsplit(' ').next().unwrap_or("?").to_owned())
+            // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)": the third word.
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().nth(2).map(str::to_owned))
             .unwrap_or_else(|| "?".into());
         Ok(Postgres { server, version, pinned: pin, quick: params.quick, main: Mutex::new(None) })
     }
