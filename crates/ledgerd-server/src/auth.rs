@@ -13,8 +13,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName};
 use et_api::{ErrorCode, HEADER_API_KEY, HEADER_API_SECRET, RateLimit, Scope};
 use et_core::{ApiKey, SecretHash};
 use et_store::{AllowedIps, Scopes};
@@ -137,9 +137,13 @@ impl Caller {
     }
 }
 
+/// The credential headers, parsed once (a `&str` name is parsed and hashed on every lookup).
+const API_KEY: HeaderName = HeaderName::from_static(HEADER_API_KEY);
+const API_SECRET: HeaderName = HeaderName::from_static(HEADER_API_SECRET);
+
 /// The one value of header `name`; none when it is missing, not visible ASCII, or repeated (two
 /// keys or secrets are ambiguous, whichever a proxy would pick).
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+fn header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
     let mut values = headers.get_all(name).iter();
     let value = values.next()?;
     if values.next().is_some() {
@@ -154,7 +158,7 @@ async fn authenticate(
     client: Option<IpAddr>,
     required: Option<Scope>,
 ) -> Result<Arc<CachedEntry>, Refusal> {
-    let (Some(api_key), Some(secret)) = (header(headers, HEADER_API_KEY), header(headers, HEADER_API_SECRET)) else {
+    let (Some(api_key), Some(secret)) = (header(headers, &API_KEY), header(headers, &API_SECRET)) else {
         return Err(Refusal::Unauthorized);
     };
     // Hash first, whatever the key turns out to be, so every refusal past this point costs the same.
