@@ -42,7 +42,7 @@ const USAGE_CHUNK: usize = 256;
 const QUICK_READERS_MAX: usize = 8;
 /// The page cache of the first inline reader: at least this, and at most the next, as
 /// [`quick_cache_kib`] chooses; the others' (see `open`).
-const QUICK_CACHE_KIB: usize = 24 * 1024;
+const QUICK_CACHE_KIB: usize = 8 * 1024;
 const QUICK_CACHE_MAX_KIB: usize = 48 * 1024;
 /// What one credential takes in the table and its key index once its `last_used_at` is written:
 /// 100 000 take 36 MB (dbstat), the writes having split pages.
@@ -461,11 +461,12 @@ fn probe_revocation(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// The first inline reader's page cache (KiB) for a table of `credentials` rows: the whole hot set
-/// (table and key index, SQLite's page headers and a tenth to spare) when that fits in
+/// (table and key index, SQLite's page headers and a fifth to spare) when that fits in
 /// [`QUICK_CACHE_MAX_KIB`], so that every miss is a walk through memory; [`QUICK_CACHE_KIB`]
-/// otherwise. A cache that cannot hold the hot set (a million credentials take some 370 MB) is hit
-/// in proportion to its size by keys that come in no order: doubling it would spare a few preads
-/// in a hundred for 24 MB more of memory.
+/// otherwise, which holds the interior pages of both B-trees. A cache that cannot hold the hot set
+/// (a million credentials take some 370 MB) is hit in proportion to its size by keys that come in
+/// no order, so more of it buys a few preads in a hundred; and SQLite empties it whenever another
+/// connection commits (each `last_used_at` chunk), a cost that grows with its size.
 fn quick_cache_kib(credentials: u64) -> usize {
     let want = credentials.saturating_mul(HOT_BYTES_PER_CREDENTIAL) / 1024 * 12 / 10;
     match usize::try_from(want) {
