@@ -641,14 +641,7 @@ async fn insert_batch(
     now: i64,
 ) -> Result<Option<Vec<Slot>>, StoreError> {
     let tx = client.transaction().await.map_err(pg_err)?;
-    let mut active = if max_active.is_some() || rows.iter().any(|r| r.first_only) {
-        // Counted and inserted under one lock, so replicas registering together cannot both pass
-        // the count (the limit, or "no active credential yet").
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LIMIT_LOCK]).await.map_err(pg_err)?;
-        count_active_with(&tx, now).await?
-    } else {
-        0
-    };
+    let mut active = count_active_locked(&tx, rows, max_active, now).await?;
     let mut slots = Vec::with_capacity(rows.len());
     let mut chosen = Vec::with_capacity(rows.len());
     for (row, refused) in rows.iter().zip(refused) {
@@ -705,6 +698,23 @@ async fn insert_batch(
     // The answers count only once the commit succeeded.
     tx.commit().await.map_err(pg_err)?;
     Ok(Some(slots))
+}
+
+/// Where a registration of `rows` needs the count of active credentials (an active limit, or a
+/// credential meant as the ledger's first), takes [`LIMIT_LOCK`] for the rest of transaction `tx`
+/// and counts them: counted and inserted under one lock, replicas registering together cannot both
+/// pass the count (the limit, or "no active credential yet"). Otherwise 0, and no lock.
+async fn count_active_locked(
+    tx: &deadpool_postgres::Transaction<'_>,
+    rows: &[InsertRow],
+    max_active: Option<u64>,
+    now: i64,
+) -> Result<u64, StoreError> {
+    if max_active.is_none() && !rows.iter().any(|r| r.first_only) {
+        return Ok(0);
+    }
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LIMIT_LOCK]).await.map_err(pg_err)?;
+    count_active_with(tx, now).await
 }
 
 /// Active credentials (not revoked, not expired at `now`).
@@ -1075,13 +1085,7 @@ impl CredentialStore for PgStore {
                     .collect());
             }
             let tx = client.transaction().await.map_err(pg_err)?;
-            let mut active = if max_active.is_some() || rows.iter().any(|r| r.first_only) {
-                // Counted and inserted under one lock, as in insert_batch.
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LIMIT_LOCK]).await.map_err(pg_err)?;
-                count_active_with(&tx, now).await?
-            } else {
-                0
-            };
+            let mut active = count_active_locked(&tx, &rows, max_active, now).await?;
             let insert =
                 tx.prepare_cached(&format!("{INSERT_SQL} RETURNING {RECORD_COLUMNS}")).await.map_err(pg_err)?;
             let mut results = Vec::with_capacity(rows.len());
