@@ -38,6 +38,11 @@ fn after_a_switchover_no_connection_stays_on_the_read_only_old_primary() {
     // Fenced: every transaction of the old primary, those of open connections included, is read-only.
     cluster.primary.psql("postgres", "ALTER SYSTEM SET default_transaction_read_only = on").unwrap();
     cluster.primary.psql("postgres", "SELECT pg_reload_conf()").unwrap();
+    // pg_reload_conf only signals the postmaster, which then signals the backends: once a new
+    // session sees the setting, every open one applies it before its next command.
+    until("the old primary reloads its configuration", || {
+        cluster.primary.psql("postgres", "SHOW default_transaction_read_only").unwrap_or_default().trim() == "on"
+    });
     let err = store.register(&new_credential()).unwrap_err();
     assert!(err.is_fault(), "a write refused by a read-only server is a fault: {err}");
     assert!(err.to_string().contains("read-only"), "{err}");
