@@ -399,6 +399,28 @@ impl SecretHash {
         parse_hex32("secret hash", text).map(|bytes| SecretHash(*bytes))
     }
 
+    /// A hash as the ledger stores it: exactly 64 lowercase hex digits, nothing around them;
+    /// anything else is `None` (and so matches no secret). One pass, on every cache miss.
+    pub fn from_stored(text: &[u8]) -> Option<Self> {
+        fn nibble(b: u8) -> Option<u8> {
+            match b {
+                b'0'..=b'9' => Some(b - b'0'),
+                b'a'..=b'f' => Some(b - b'a' + 10),
+                _ => None,
+            }
+        }
+        let pairs = text.as_chunks::<2>();
+        let (pairs, []) = pairs else { return None };
+        if pairs.len() != 32 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (byte, [hi, lo]) in out.iter_mut().zip(pairs) {
+            *byte = (nibble(*hi)? << 4) | nibble(*lo)?;
+        }
+        Some(SecretHash(out))
+    }
+
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
@@ -436,6 +458,34 @@ mod tests {
     const API_KEY: &str = "ak_000102030405060708090a0b0c0d0e0fd65df89f";
     const API_SECRET: &str = "sk_503baa03e200179d94e68a83c1b510594e56fd9ff84ce7ef436335c0399f797c";
     const STORED_HASH: &str = "684973506859df19ac316208329d03b18da03ecbd11ef2db0561ac72602000c0";
+
+    #[test]
+    fn a_stored_hash_is_read_only_when_it_is_64_lowercase_hex_digits() {
+        let expected = SecretHash::of(API_SECRET);
+        assert!(SecretHash::from_stored(STORED_HASH.as_bytes()).is_some_and(|h| h.ct_matches(&expected)));
+        // Each wrong form matches nothing, as the schema would have refused it.
+        for bad in [
+            STORED_HASH.to_uppercase(),
+            format!(" {STORED_HASH}"),
+            format!("{STORED_HASH}\n"),
+            STORED_HASH[..63].to_owned(),
+            format!("{STORED_HASH}0"),
+            "x".repeat(64),
+            String::new(),
+            STORED_HASH.replacen('6', "g", 1),
+        ] {
+            assert!(SecretHash::from_stored(bad.as_bytes()).is_none(), "{bad:?} was read as a hash");
+        }
+        // Every digit in every position: the same bytes as the general parser.
+        for i in 0..64 {
+            for d in "0123456789abcdef".chars() {
+                let mut text = STORED_HASH.to_owned();
+                text.replace_range(i..=i, &d.to_string());
+                let fast = SecretHash::from_stored(text.as_bytes()).expect("64 lowercase hex digits");
+                assert_eq!(fast.as_bytes(), SecretHash::from_hex(&text).unwrap().as_bytes());
+            }
+        }
+    }
 
     fn vector_random() -> [u8; 16] {
         core::array::from_fn(|i| i as u8)

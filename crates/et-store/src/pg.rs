@@ -527,10 +527,10 @@ fn account(row: &Row) -> Account {
 }
 
 fn auth_entry_of(row: &Row) -> AuthEntry {
-    let hash: String = row.get(0);
+    let hash: &str = row.get(0);
     AuthEntry {
         // The schema's CHECK keeps it 64 lowercase hex digits; anything else matches no secret.
-        secret_hash: SecretHash::from_hex(&hash).ok(),
+        secret_hash: SecretHash::from_stored(hash.as_bytes()),
         active: row.get(1),
         label: row.get(2),
         last_used_ms: row.get(3),

@@ -214,10 +214,7 @@ fn sqlite_time_ms(conn: &Connection, value: Value) -> Result<Option<i64>, StoreE
 
 fn stored_hash(value: rusqlite::types::ValueRef<'_>) -> Option<SecretHash> {
     let rusqlite::types::ValueRef::Text(text) = value else { return None };
-    if text.len() != 64 || !text.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    SecretHash::from_hex(std::str::from_utf8(text).ok()?).ok()
+    SecretHash::from_stored(text)
 }
 
 fn map_err(error: rusqlite::Error) -> StoreError {
