@@ -254,7 +254,7 @@ impl Postgres {
 
 /// CPU time (user and system) in clock ticks of process `pid`; with `children`, also that of its
 /// children it has waited for (a PostgreSQL backend that exited).
-fn cpu_ticks(pid: u32, children: bool) -> Option<u64> {
+pub(super) fn cpu_ticks(pid: u32, children: bool) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The fields after the command name (which may hold spaces): state is field 3, utime 14,
     // stime 15, cutime 16, cstime 17 (proc(5)).
@@ -265,7 +265,7 @@ fn cpu_ticks(pid: u32, children: bool) -> Option<u64> {
 }
 
 /// Microseconds per clock tick of /proc's CPU times (USER_HZ, 100 on Linux).
-const TICK_US: f64 = 10_000.0;
+pub(super) const TICK_US: f64 = 10_000.0;
 
 /// CPU time spent so far by a ledgerd and by the PostgreSQL server (every process of it), in ticks.
 #[derive(Debug, Clone, Copy)]
