@@ -152,7 +152,9 @@ mod tests {
         let now = 1_800_000_000_000;
         let mut o = object(json!({"scopes": ["credentials:read", "accounts:read", "accounts:read"]}));
         assert_eq!(take_scopes(&mut o).unwrap().unwrap().to_vec(), vec![Scope::AccountsRead, Scope::CredentialsRead]);
-        let secret = "sk_0000000000000000000000000000000000000000000000000000000000000000";
+        // Shaped like a secret (no real one): an error message must never quote it back.
+        let secret = format!("sk_{}", "0".repeat(64));
+        let secret = secret.as_str();
         for (field, value) in [
             ("scopes", json!([secret])),
             ("scopes", json!("accounts:read")),
