@@ -1111,8 +1111,11 @@ fn scale_figures(
     let light = wrk.run(&load, params.duration, LATENCY_CONNECTIONS)?.expect_ok("/whoami (scale, light)")?;
     let hits = ledgerd.metric("ledgerd_auth_cache_hits_total")? - hits0;
     let misses = ledgerd.metric("ledgerd_auth_cache_misses_total")? - misses0;
-    let fresh = Load::Scripted { mode: "whoami", pairs, start: r.requests + light.requests };
+    let fresh = Load::Scripted { mode: "whoami", pairs: pairs.clone(), start: r.requests + light.requests };
     let first_use = wrk.run(&fresh, params.duration, LATENCY_CONNECTIONS)?.expect_ok("/whoami (scale, first use)")?;
+    // What the machine itself does to a p99 at that moment: /health, same connections, right after.
+    let health = Load::Scripted { mode: "health", pairs, start: 0 };
+    let health = wrk.run(&health, params.duration, LATENCY_CONNECTIONS)?.expect_ok("/health (scale, light)")?;
     let rss_mib = ledgerd.peak_rss_kib().map_or(f64::NAN, |k| k as f64 / 1024.0);
     let started = backend.started_in.map_or_else(String::new, |took| {
         format!("; ledgerd answered /health {:.0} ms after exec", took.as_secs_f64() * 1e3)
@@ -1132,10 +1135,11 @@ fn scale_figures(
     report.add(Figure::new(
         "scale: first uses (each writes its last_used_at)",
         format!(
-            "p99 **{:.2} ms** at {LATENCY_CONNECTIONS} connections ({:.0} req/s); {:.0} req/s at {CONNECTIONS} \
-             (p99 {:.2} ms); writing {used} first uses took the housekeeper {:.1} s",
+            "p99 **{:.2} ms** at {LATENCY_CONNECTIONS} connections ({:.0} req/s; /health there just after: p99 {:.2} \
+             ms); {:.0} req/s at {CONNECTIONS} (p99 {:.2} ms); writing {used} first uses took the housekeeper {:.1} s",
             first_use.p99_ms(),
             first_use.rps(),
+            health.p99_ms(),
             r.rps(),
             r.p99_ms(),
             written.as_secs_f64()
