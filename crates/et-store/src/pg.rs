@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_lifetime_and_least_privilege.sql"),
     include_str!("../migrations/postgres/0003_strict_allowed_ips.sql"),
+    include_str!("../migrations/postgres/0004_usage_skips_the_rules.sql"),
 ];
 
 /// The schema version this build writes and understands.
@@ -43,6 +44,18 @@ const MIGRATION_LOCK: i64 = 0x4C44_4744;
 /// `pg_advisory_xact_lock` key taken by a registration batch with an active limit: the count and
 /// the inserts of one replica's batch are not interleaved with another's.
 const LIMIT_LOCK: i64 = 0x4C44_4745;
+
+/// Credentials whose last_used_at one statement of [`CredentialStore::record_usage`] writes: a
+/// few milliseconds of the server's time each.
+const PG_USAGE_CHUNK: usize = 500;
+
+/// Up to this many credentials (by PostgreSQL's estimate, `pg_class.reltuples`, which VACUUM,
+/// ANALYZE and autovacuum refresh), [`CredentialStore::counts`] counts them; past it, only the
+/// revoked ones are counted and the active ones are the estimated total less those. The counts
+/// are for the `ledgerd_credentials` gauge alone (the active limit counts exactly,
+/// [`count_active_with`]): a count is a scan of the whole table, 70–110 ms of the server's core
+/// at 100 000 credentials every five seconds (BENCHMARKS.md, PostgreSQL).
+const EXACT_COUNT_UP_TO: i64 = 100_000;
 
 /// Connections the pool holds at most.
 const POOL_SIZE: usize = 16;
@@ -1275,10 +1288,15 @@ impl CredentialStore for PgStore {
         if uses.is_empty() {
             return Ok(());
         }
-        let (keys, millis): (Vec<String>, Vec<i64>) = uses.iter().cloned().unzip();
-        self.with_client(move |client| async move {
-            // One statement for the batch; a time is written only when it is later than the stored
-            // one by at least the resolution (a busy credential costs one write a minute).
+        // In key order, so neighbouring rows share a page (and two replicas' batches lock rows in
+        // one order); in chunks of their own transactions, so no one statement holds the server's
+        // core for long (a batch of 10 000 first uses as one UPDATE took it for a second, at full
+        // priority beside the reads: BENCHMARKS.md, PostgreSQL).
+        let mut sorted: Vec<(String, i64)> = uses.to_vec();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.with_client(move |mut client| async move {
+            // A time is written only when it is later than the stored one by at least the
+            // resolution (a busy credential costs one write a minute).
             let stmt = client
                 .prepare_cached(
                     "UPDATE api_credential c
@@ -1290,7 +1308,15 @@ impl CredentialStore for PgStore {
                 )
                 .await
                 .map_err(pg_err)?;
-            client.execute(&stmt, &[&keys, &millis, &crate::USAGE_RESOLUTION_MS]).await.map_err(pg_err)?;
+            for chunk in sorted.chunks(PG_USAGE_CHUNK) {
+                let (keys, millis): (Vec<&str>, Vec<i64>) = chunk.iter().map(|(k, ms)| (k.as_str(), *ms)).unzip();
+                let tx = client.transaction().await.map_err(pg_err)?;
+                // Nothing waits on these commits, and a crash loses at most the last fraction of a
+                // second of last_used_at (as SQLite's synchronous = NORMAL for them).
+                tx.batch_execute("SET LOCAL synchronous_commit = off").await.map_err(pg_err)?;
+                tx.execute(&stmt, &[&keys, &millis, &crate::USAGE_RESOLUTION_MS]).await.map_err(pg_err)?;
+                tx.commit().await.map_err(pg_err)?;
+            }
             Ok(())
         })
     }
@@ -1464,6 +1490,20 @@ impl CredentialStore for PgStore {
 
     fn counts(&self) -> Result<Counts, StoreError> {
         self.with_client(|client| async move {
+            // Past EXACT_COUNT_UP_TO credentials, the total is PostgreSQL's estimate, and the
+            // revoked ones are counted (through api_credential_by_state: they are few).
+            let stmt = client
+                .prepare_cached(
+                    "SELECT c.reltuples::bigint, (SELECT count(*) FROM api_credential WHERE NOT active)
+                       FROM pg_class c WHERE c.oid = 'api_credential'::regclass",
+                )
+                .await
+                .map_err(pg_err)?;
+            let row = client.query_one(&stmt, &[]).await.map_err(pg_err)?;
+            let (estimate, revoked) = (row.get::<_, i64>(0), row.get::<_, i64>(1) as u64);
+            if estimate >= EXACT_COUNT_UP_TO {
+                return Ok(Counts { active: (estimate as u64).saturating_sub(revoked), revoked });
+            }
             let stmt = client
                 .prepare_cached("SELECT active, count(*) FROM api_credential GROUP BY active")
                 .await

@@ -132,6 +132,7 @@ conformance!(
     of_first_only_registrations_sent_at_once_from_two_processes_exactly_one_is_stored,
     update_events_reach_the_poller_like_revocations,
     a_large_usage_batch_is_written_whole,
+    an_update_of_last_used_at_with_anything_else_meets_every_rule,
     malformed_policy_values_are_refused_by_the_database_on_insert_and_update,
 );
 
@@ -892,6 +893,65 @@ fn a_large_usage_batch_is_written_whole(b: &dyn Backend) {
     let c = new_credential(None);
     store.register(&c).unwrap();
     store.revoke(c.api_key.as_str(), "test", None).unwrap();
+}
+
+/// An UPDATE of last_used_at alone is the housekeeper's and runs no rule (PostgreSQL migration 4
+/// skips the triggers for it; SQLite's are all `UPDATE OF` other columns), but one that also sets
+/// anything else meets every rule, as without last_used_at: no reactivation, no rewritten hash, no
+/// change to a revoked credential, no malformed policy; a revocation is filled in and audited.
+fn an_update_of_last_used_at_with_anything_else_meets_every_rule(b: &dyn Backend) {
+    let store = b.store();
+    let keep = new_credential(Some("keep"));
+    let revoked = new_credential(Some("revoked"));
+    store.register(&keep).unwrap();
+    store.register(&revoked).unwrap();
+    store.revoke(revoked.api_key.as_str(), "ak_operator", None).unwrap();
+    let (r, k) = (revoked.api_key.as_str(), keep.api_key.as_str());
+    let used = "last_used_at = '2030-01-01T00:00:00.000Z'";
+    let hash = "a".repeat(64);
+    let snapshot = || format!("{:?} {:?}", store.list(StatusFilter::All, 100, None).unwrap(), audit(store, None, 100));
+    let before = snapshot();
+    let attempts = [
+        (format!("UPDATE api_credential SET {used}, active = true WHERE api_key = '{r}'"), "revocation is permanent"),
+        (format!("UPDATE api_credential SET active = true, {used} WHERE api_key = '{r}'"), "revocation is permanent"),
+        (format!("UPDATE api_credential SET {used}, api_secret_hash = '{hash}' WHERE api_key = '{k}'"), "never change"),
+        (format!("UPDATE api_credential SET {used}, api_secret_hash = '{hash}' WHERE api_key = '{r}'"), "never change"),
+        (format!("UPDATE api_credential SET {used}, label = 'back' WHERE api_key = '{r}'"), "cannot be changed"),
+        (format!("UPDATE api_credential SET {used}, scopes = '[]' WHERE api_key = '{r}'"), "cannot be changed"),
+        (format!("UPDATE api_credential SET {used}, scopes = '[\"root\"]' WHERE api_key = '{k}'"), "scopes"),
+        (format!("UPDATE api_credential SET {used}, expires_at = 'soon' WHERE api_key = '{k}'"), "expires_at"),
+        (
+            format!("UPDATE api_credential SET {used}, allowed_ips = '[\"010.0.0.1\"]' WHERE api_key = '{k}'"),
+            "allowed_ips",
+        ),
+        (
+            format!("UPDATE api_credential SET {used}, rate_limit = 0, rate_limit_window_s = 1 WHERE api_key = '{k}'"),
+            "rate_limit",
+        ),
+    ];
+    for (sql, says) in &attempts {
+        let refusal = b.sql(sql).expect_err(sql);
+        assert!(refusal.contains(says), "{sql}: {refusal}");
+        assert_eq!(snapshot(), before, "changed by {sql}");
+    }
+    // last_used_at alone is written, on a revoked credential too, and audited nowhere.
+    b.sql_ok(&format!("UPDATE api_credential SET {used} WHERE api_key IN ('{r}', '{k}')"));
+    assert_eq!(store.get(r).unwrap().unwrap().last_used_at.as_deref(), Some("2030-01-01T00:00:00.000Z"));
+    assert_eq!(store.get(k).unwrap().unwrap().last_used_at.as_deref(), Some("2030-01-01T00:00:00.000Z"));
+    assert_eq!(audit(store, None, 100).len(), 3, "two registrations and a revocation only");
+    // With a label, the label change is audited (as db's); with active = false, a revocation is
+    // filled in and audited.
+    let later = "last_used_at = '2031-01-01T00:00:00.000Z'";
+    b.sql_ok(&format!("UPDATE api_credential SET {later}, label = 'kept' WHERE api_key = '{k}'"));
+    let e = audit(store, Some(k), 1).remove(0);
+    assert_eq!((e.action.as_str(), e.actor.as_str()), ("update", "db"));
+    assert_eq!(e.changes, Some(serde_json::json!({"label": {"from": "keep", "to": "kept"}})));
+    b.sql_ok(&format!("UPDATE api_credential SET {used}, active = false WHERE api_key = '{k}'"));
+    let record = store.get(k).unwrap().unwrap();
+    assert!(!record.active && record.revoked_at.is_some(), "{record:?}");
+    assert_eq!(record.revoked_by.as_deref(), Some("db"));
+    let e = audit(store, Some(k), 1).remove(0);
+    assert_eq!((e.action.as_str(), e.actor.as_str()), ("revoke", "db"));
 }
 
 /// SPEC §6 fields written by hand (sqlite3, psql) are validated by the database itself, on insert
