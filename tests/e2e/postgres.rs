@@ -619,3 +619,45 @@ fn with_notifications_stopped_a_psql_revocation_is_still_refused_by_every_replic
     }
     eprintln!("notifications stopped: psql revocation refused by all three after: {}", summary(delays));
 }
+
+/// A read of the change feed that takes long (here: the audit trail locked by hand for a second)
+/// is logged as a warning saying where the time went, and every read is timed in /metrics, so an
+/// operator can tell why a change made elsewhere was seen late.
+#[test]
+fn a_slow_read_of_the_change_feed_is_logged_with_where_its_time_went_and_timed_in_metrics() {
+    use crate::hand_sql::metric;
+    let db = et_pgtest::database();
+    let ledger = replica(&db.url);
+    wait_for_listeners(&db, 1);
+    let reads = |l: &Ledger| metric(l, "ledgerd_change_feed_poll_seconds_count").and_then(|n| n.parse::<u64>().ok());
+    assert!(time_until(DEADLINE, || reads(&ledger).is_some_and(|n| n > 0)).is_some(), "no read was timed");
+    // The first look at the triggers reads the catalog, whose deparsing waits for the lock below too.
+    let looked = time_until(DEADLINE, || metric(&ledger, "ledgerd_database_triggers_missing").as_deref() == Some("0"));
+    assert!(looked.is_some(), "{}", ledger.logs());
+    assert!(!ledger.logs().contains("reading the database's change feed took"), "{}", ledger.logs());
+    // Each round reads the trail (at least twice a second) and, once a second, writes a rolled-back
+    // probe into it: whichever comes first waits for the lock (and is logged); locked again, at
+    // another moment, until a read was the one.
+    let mut logged = None;
+    for attempt in 0..10 {
+        db.psql("BEGIN; LOCK TABLE credential_audit IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.2); COMMIT;").unwrap();
+        logged =
+            time_until(Duration::from_secs(1), || ledger.logs().contains("reading the database's change feed took"));
+        if logged.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(130 * attempt));
+    }
+    let logs = ledger.logs();
+    assert!(logged.is_some(), "the slow read was not logged:\n{logs}");
+    let line = logs.lines().find(|l| l.contains("reading the database's change feed took")).unwrap();
+    assert!(
+        line.contains("WARN") && line.contains("the audit trail") && line.contains("getting a connection"),
+        "{line}"
+    );
+    // Under 256 ms: fewer reads than in all.
+    let fast =
+        metric(&ledger, "ledgerd_change_feed_poll_seconds_bucket{le=\"0.256\"}").unwrap().parse::<u64>().unwrap();
+    assert!(fast < reads(&ledger).unwrap(), "{fast} of {:?} reads", reads(&ledger));
+    assert_eq!(health(&ledger), 200);
+}

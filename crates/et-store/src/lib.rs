@@ -170,6 +170,25 @@ pub struct Changes {
     /// older copy (`sqlite3 .restore`) or audit rows were deleted by hand. Which rows are new since
     /// cannot be told, so none is returned for the gap: re-check whatever depends on them.
     pub rewound: bool,
+    /// Where the time of this poll went, when the store can tell (PostgreSQL): the watcher logs
+    /// it when a poll is slow.
+    pub timing: Option<PollTiming>,
+}
+
+/// The parts of one read of the change feed (PostgreSQL), end to end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollTiming {
+    /// From the call to a pooled connection in hand on the store's runtime: the runtime taking
+    /// the work, and the wait for a connection when all are busy (or for a new one).
+    pub connection: std::time::Duration,
+    /// The look at the catalog (triggers, functions, constraints), when one was due.
+    pub catalog: std::time::Duration,
+    /// Reading the oldest running transaction (the feed's horizon), at the start of a round.
+    pub horizon: std::time::Duration,
+    /// Reading the audit trail, and the answer's way back to the caller.
+    pub trail: std::time::Duration,
+    /// Audit rows read (returned, or read again and skipped as seen).
+    pub rows: usize,
 }
 
 /// Most audit events one poll returns, so a batch of a million rows is read in pages of bounded

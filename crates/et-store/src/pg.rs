@@ -1336,15 +1336,19 @@ impl CredentialStore for PgStore {
         // The triggers are looked at as often as the trail is read without a notification: a
         // trigger disabled or dropped by hand notifies nobody.
         let look_at_catalog = feed.catalog.as_ref().is_none_or(|(_, at)| at.elapsed() >= POLL_AT_LEAST_EVERY);
-        let (round_start, rows, mark) = self.with_client(move |client| async move {
+        let started = std::time::Instant::now();
+        let (round_start, rows, mark, times) = self.with_client(move |client| async move {
+            let connected = std::time::Instant::now();
             let mark = match look_at_catalog {
                 true => Some(catalog_mark(&client).await?),
                 false => None,
             };
+            let looked = std::time::Instant::now();
             let round_start = match round_start {
                 Some(start) => start,
                 None => horizon_now(&client).await?,
             };
+            let horizon_read = std::time::Instant::now();
             let stmt = client
                 .prepare_cached(&format!(
                     "SELECT {AUDIT_COLUMNS}, txid::text::bigint FROM credential_audit
@@ -1357,8 +1361,16 @@ impl CredentialStore for PgStore {
                 .query(&stmt, &[&(cursor.0 as i64), &cursor.1, &(horizon as i64), &(AUDIT_PAGE as i64 + 1)])
                 .await
                 .map_err(pg_err)?;
-            Ok((round_start, rows, mark))
+            Ok((round_start, rows, mark, (connected, looked, horizon_read)))
         })?;
+        let (connected, looked, horizon_read) = times;
+        let timing = crate::PollTiming {
+            connection: connected.duration_since(started),
+            catalog: looked.duration_since(connected),
+            horizon: horizon_read.duration_since(looked),
+            trail: horizon_read.elapsed(),
+            rows: rows.len(),
+        };
         let mut schema_changed = false;
         if let Some(mark) = mark {
             schema_changed = feed.catalog.as_ref().is_some_and(|(seen, _)| *seen != mark);
@@ -1391,7 +1403,7 @@ impl CredentialStore for PgStore {
         // migrations made them) notifies nobody and cannot be told here: then each look at the
         // catalog, twice a second, counts as one, so the watcher re-reads its cache as often.
         let committed = !events.is_empty() || (look_at_catalog && self.untrusted.load(Ordering::SeqCst));
-        Ok(Changes { committed, events, more, schema_changed, rewound: false })
+        Ok(Changes { committed, events, more, schema_changed, rewound: false, timing: Some(timing) })
     }
 
     fn safeguards(&self) -> Result<Safeguards, StoreError> {

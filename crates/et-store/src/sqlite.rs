@@ -1018,6 +1018,7 @@ impl CredentialStore for SqliteStore {
             committed: version != w.data_version,
             schema_changed: schema_version != w.schema_version,
             rewound,
+            timing: None,
         };
         w.data_version = version;
         w.schema_version = schema_version;

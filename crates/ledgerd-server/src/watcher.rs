@@ -31,6 +31,10 @@ pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// database changes while its triggers cannot be trusted; and never more than a fifth of the time
 /// (a sweep of 50 000 entries takes about 0.2 s: ARCHITECTURE.md).
 pub const SWEEP_INTERVAL: Duration = Duration::from_millis(250);
+/// A step of the watcher's round (reading the change feed, looking at the triggers, the checks)
+/// taking longer than this is logged as a warning: a change made elsewhere waits for the round, and
+/// SPEC §7 gives it a second in all.
+pub const SLOW_STEP: Duration = Duration::from_millis(250);
 /// Cached credentials re-read per read transaction of a sweep: short transactions, so a sweep
 /// never holds a snapshot that keeps the WAL from being checkpointed.
 const SWEEP_CHUNK: usize = 1_000;
@@ -130,6 +134,51 @@ pub fn tick(signals: &Signals, interval: Duration) -> bool {
             true
         }
         Ok(Signal::Stop) | Err(RecvTimeoutError::Disconnected) => false,
+    }
+}
+
+/// Runs one step of a round, and logs it when it took [`SLOW_STEP`] or longer.
+fn slow_step<T>(what: &str, step: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = step();
+    let took = started.elapsed();
+    if took >= SLOW_STEP {
+        tracing::warn!(
+            ms = took.as_millis() as u64,
+            "the database watcher's {what} took {} ms: changes made elsewhere wait for it",
+            took.as_millis()
+        );
+    }
+    out
+}
+
+/// Logs a read of the change feed that took [`SLOW_STEP`] or longer, with where the time went
+/// when the store says.
+fn slow_poll(took: Duration, timing: Option<et_store::PollTiming>) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    match timing {
+        Some(t) => tracing::warn!(
+            ms = took.as_millis() as u64,
+            connection_ms = ms(t.connection),
+            catalog_ms = ms(t.catalog),
+            horizon_ms = ms(t.horizon),
+            trail_ms = ms(t.trail),
+            rows = t.rows,
+            "reading the database's change feed took {} ms (getting a connection {:.1} ms, the catalog {:.1} ms, the \
+             transaction horizon {:.1} ms, the audit trail {:.1} ms for {} rows): a change made elsewhere is seen \
+             that much later",
+            took.as_millis(),
+            ms(t.connection),
+            ms(t.catalog),
+            ms(t.horizon),
+            ms(t.trail),
+            t.rows
+        ),
+        None => tracing::warn!(
+            ms = took.as_millis() as u64,
+            "reading the database's change feed took {} ms: a change made elsewhere is seen that much later",
+            took.as_millis()
+        ),
     }
 }
 
@@ -234,7 +283,10 @@ impl Watcher {
             return;
         }
         self.last_check = Instant::now();
-        let checked = if state == UNWRITABLE { store.check_write() } else { store.check() };
+        let checked = slow_step("check that the database answers", || match state {
+            UNWRITABLE => store.check_write(),
+            _ => store.check(),
+        });
         match checked {
             Err(StoreError::FileReplaced { path }) => self.fault(&StoreError::FileReplaced { path }),
             Err(_) if state == UNWRITABLE => {}
@@ -274,7 +326,7 @@ impl Watcher {
     /// refuses or ignores one): then it is unwritable, and authentication fails closed, before any
     /// revocation is tried and fails.
     fn check_revocable(&self, store: &dyn CredentialStore) {
-        match store.check_revocable() {
+        match slow_step("check that a revocation can be written", || store.check_revocable()) {
             Ok(()) | Err(StoreError::Busy) => {}
             Err(e) => write_failed(&self.health, &self.auth, &self.metrics, &e),
         }
@@ -282,7 +334,14 @@ impl Watcher {
 
     fn poll(&mut self, store: &dyn CredentialStore) -> Result<(), StoreError> {
         loop {
-            let changes = store.poll_changes()?;
+            let started = Instant::now();
+            let changes = store.poll_changes();
+            let took = started.elapsed();
+            self.metrics.observe_feed_poll(took);
+            if took >= SLOW_STEP {
+                slow_poll(took, changes.as_ref().ok().and_then(|c| c.timing));
+            }
+            let changes = changes?;
             // A revocation or a change (`update`, its policy) evicts the entry; a registration evicts an
             // "unknown key" entry.
             for event in &changes.events {
@@ -327,7 +386,7 @@ impl Watcher {
     /// Compares the database's triggers with what the migrations made; logs and exports the
     /// difference when it changes.
     fn look_at_safeguards(&mut self, store: &dyn CredentialStore) -> Result<(), StoreError> {
-        let now = store.safeguards()?;
+        let now = slow_step("look at the database's triggers", || store.safeguards())?;
         self.look_pending = false;
         self.last_look = Some(Instant::now());
         if self.safeguards.as_ref() == Some(&now) {
