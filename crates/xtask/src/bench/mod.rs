@@ -385,6 +385,9 @@ fn run(
         }
     }
 
+    if let Some(pg) = &env.postgres {
+        pg.save_log(&env.path("pg-server.log"))?;
+    }
     report.finish(load_before, report::loadavg(), started.elapsed(), command);
     println!("{}", report.table());
     if write {

@@ -36,6 +36,13 @@ const SETTINGS: &[(&str, &str)] = &[
     ("jit", "off"),
     // Three replicas' pools (16 each) and listeners, psql and the suite.
     ("max_connections", "300"),
+    // What was slow, for a closer look (XTASK_BENCH_KEEP=1 keeps the log as pg-server.log):
+    // statements of 100 ms or more, lock waits past deadlock_timeout (1 s), checkpoints and
+    // autovacuum. Nothing is logged while nothing is slow.
+    ("log_min_duration_statement", "100ms"),
+    ("log_lock_waits", "on"),
+    ("log_checkpoints", "on"),
+    ("log_autovacuum_min_duration", "0"),
 ];
 
 /// The smaller memory of `--quick` (it only proves the suite runs).
@@ -88,6 +95,11 @@ impl Postgres {
             .and_then(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().nth(2).map(str::to_owned))
             .unwrap_or_else(|| "?".into());
         Ok(Postgres { server, version, pinned: pin, quick: params.quick, main: Mutex::new(None) })
+    }
+
+    /// Writes the server's log to `path` (in the work directory, kept with XTASK_BENCH_KEEP=1).
+    pub fn save_log(&self, path: &std::path::Path) -> Result<()> {
+        std::fs::write(path, self.server.log()).map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 
     /// The set-up line of the report.
@@ -567,6 +579,7 @@ fn revocation_trial(
         }
     }
     let revoked = Instant::now();
+    let revoked_at = std::time::SystemTime::now();
     let skip = usize::from(via == Via::Api);
     let timed = std::thread::scope(|scope| {
         let handles: Vec<_> = probes
@@ -582,6 +595,14 @@ fn revocation_trial(
     let (mut others, mut own) = (Vec::new(), 0);
     for (i, result) in timed {
         let (delay, accepted) = result?;
+        if delay > Duration::from_secs(1) {
+            // Beyond SPEC §7's second: when, to find it in ledgerd's and PostgreSQL's logs.
+            step(&format!(
+                "postgres: replica {i} refused the credential revoked at {} UTC only {:.0} ms later",
+                utc_time_of_day(revoked_at),
+                delay.as_secs_f64() * 1e3
+            ));
+        }
         if i < skip {
             own += accepted;
         } else {
@@ -589,6 +610,12 @@ fn revocation_trial(
         }
     }
     Ok((others, own))
+}
+
+/// `at` as HH:MM:SS.mmm, UTC, as PostgreSQL's and ledgerd's logs show it.
+fn utc_time_of_day(at: std::time::SystemTime) -> String {
+    let ms = at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()) % 86_400_000;
+    format!("{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
 }
 
 /// 1 000 000 credentials: cold auth cycling through more of them than the cache holds, first uses,
