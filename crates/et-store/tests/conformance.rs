@@ -160,6 +160,28 @@ fn audit(store: &dyn CredentialStore, api_key: Option<&str>, limit: u32) -> Vec<
     store.audit_page(api_key, limit, None).unwrap().0
 }
 
+/// Two registered credentials, labelled "keep" and "revoked", the second revoked by "ak_operator".
+fn kept_and_revoked(store: &dyn CredentialStore) -> (NewCredential, NewCredential) {
+    let keep = new_credential(Some("keep"));
+    let revoked = new_credential(Some("revoked"));
+    store.register(&keep).unwrap();
+    store.register(&revoked).unwrap();
+    store.revoke(revoked.api_key.as_str(), "ak_operator", None).unwrap();
+    (keep, revoked)
+}
+
+/// Runs each hand-made statement through the backend's own shell: each is refused with an error
+/// that contains the text paired with it, and leaves every credential and the audit trail as they were.
+fn each_is_refused_and_changes_nothing(b: &dyn Backend, store: &dyn CredentialStore, attempts: &[(String, &str)]) {
+    let snapshot = || format!("{:?} {:?}", store.list(StatusFilter::All, 100, None).unwrap(), audit(store, None, 100));
+    let before = snapshot();
+    for (sql, says) in attempts {
+        let refusal = b.sql(sql).expect_err(sql);
+        assert!(refusal.contains(says), "{sql}: {refusal}");
+        assert_eq!(snapshot(), before, "changed by {sql}");
+    }
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
@@ -254,16 +276,10 @@ fn a_hand_made_revocation_is_filled_in_audited_and_seen_by_the_poller(b: &dyn Ba
 
 fn hand_made_sql_cannot_reactivate_delete_rewrite_or_upsert(b: &dyn Backend) {
     let store = b.store();
-    let keep = new_credential(Some("keep"));
-    let revoked = new_credential(Some("revoked"));
-    store.register(&keep).unwrap();
-    store.register(&revoked).unwrap();
-    store.revoke(revoked.api_key.as_str(), "ak_operator", None).unwrap();
+    let (keep, revoked) = kept_and_revoked(store);
     let (r, k) = (revoked.api_key.as_str(), keep.api_key.as_str());
     let other = ApiKey::generate();
     let hash = "a".repeat(64);
-    let snapshot = || format!("{:?} {:?}", store.list(StatusFilter::All, 100, None).unwrap(), audit(store, None, 100));
-    let before = snapshot();
     let attempts = [
         (format!("UPDATE api_credential SET active = true WHERE api_key = '{r}'"), "revocation is permanent"),
         (
@@ -294,11 +310,7 @@ fn hand_made_sql_cannot_reactivate_delete_rewrite_or_upsert(b: &dyn Backend) {
         ("UPDATE credential_audit SET actor = 'x'".to_owned(), "append-only"),
         ("DELETE FROM credential_audit".to_owned(), "append-only"),
     ];
-    for (sql, says) in &attempts {
-        let refusal = b.sql(sql).expect_err(sql);
-        assert!(refusal.contains(says), "{sql}: {refusal}");
-        assert_eq!(snapshot(), before, "changed by {sql}");
-    }
+    each_is_refused_and_changes_nothing(b, store, &attempts);
     // What stays allowed: a registration, a revocation with a label, a hand-made audit note.
     b.sql(&format!("INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{other}', '{hash}')")).unwrap();
     b.sql(&format!("UPDATE api_credential SET active = false, label = 'gone' WHERE api_key = '{k}'")).unwrap();
@@ -901,16 +913,10 @@ fn a_large_usage_batch_is_written_whole(b: &dyn Backend) {
 /// change to a revoked credential, no malformed policy; a revocation is filled in and audited.
 fn an_update_of_last_used_at_with_anything_else_meets_every_rule(b: &dyn Backend) {
     let store = b.store();
-    let keep = new_credential(Some("keep"));
-    let revoked = new_credential(Some("revoked"));
-    store.register(&keep).unwrap();
-    store.register(&revoked).unwrap();
-    store.revoke(revoked.api_key.as_str(), "ak_operator", None).unwrap();
+    let (keep, revoked) = kept_and_revoked(store);
     let (r, k) = (revoked.api_key.as_str(), keep.api_key.as_str());
     let used = "last_used_at = '2030-01-01T00:00:00.000Z'";
     let hash = "a".repeat(64);
-    let snapshot = || format!("{:?} {:?}", store.list(StatusFilter::All, 100, None).unwrap(), audit(store, None, 100));
-    let before = snapshot();
     let attempts = [
         (format!("UPDATE api_credential SET {used}, active = true WHERE api_key = '{r}'"), "revocation is permanent"),
         (format!("UPDATE api_credential SET active = true, {used} WHERE api_key = '{r}'"), "revocation is permanent"),
@@ -929,11 +935,7 @@ fn an_update_of_last_used_at_with_anything_else_meets_every_rule(b: &dyn Backend
             "rate_limit",
         ),
     ];
-    for (sql, says) in &attempts {
-        let refusal = b.sql(sql).expect_err(sql);
-        assert!(refusal.contains(says), "{sql}: {refusal}");
-        assert_eq!(snapshot(), before, "changed by {sql}");
-    }
+    each_is_refused_and_changes_nothing(b, store, &attempts);
     // last_used_at alone is written, on a revoked credential too, and audited nowhere.
     b.sql_ok(&format!("UPDATE api_credential SET {used} WHERE api_key IN ('{r}', '{k}')"));
     assert_eq!(store.get(r).unwrap().unwrap().last_used_at.as_deref(), Some("2030-01-01T00:00:00.000Z"));

@@ -11,6 +11,17 @@ fn new_credential() -> NewCredential {
     NewCredential::new(ApiKey::generate(), secret.hash(), None)
 }
 
+/// The keys of `n` credentials registered on `store`.
+fn registered_keys(store: &PgStore, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let c = new_credential();
+            store.register(&c).unwrap();
+            c.api_key.as_str().to_owned()
+        })
+        .collect()
+}
+
 #[test]
 fn replicas_starting_together_migrate_once() {
     let db = et_pgtest::database();
@@ -378,13 +389,7 @@ fn a_miss_can_be_awaited_and_reads_what_the_blocking_read_reads() {
 fn an_update_of_last_used_at_alone_runs_no_rule_and_any_other_column_does() {
     let db = et_pgtest::database();
     let store = PgStore::open(&db.url, OpenMode::CreateIfMissing).unwrap();
-    let keys: Vec<String> = (0..3)
-        .map(|_| {
-            let c = new_credential();
-            store.register(&c).unwrap();
-            c.api_key.as_str().to_owned()
-        })
-        .collect();
+    let keys = registered_keys(&store, 3);
     // The rule functions called by `set`, counted in its own transaction.
     let calls = |set: &str| -> i64 {
         let out = db
@@ -463,13 +468,7 @@ fn past_100_000_credentials_the_gauge_estimates_the_active_ones_and_counts_the_r
          SELECT 'ak_' || lpad(i::text, 40, '0'), repeat('a', 64) FROM generate_series(1, 100000) i",
     )
     .unwrap();
-    let revoked: Vec<String> = (0..3)
-        .map(|_| {
-            let c = new_credential();
-            store.register(&c).unwrap();
-            c.api_key.as_str().to_owned()
-        })
-        .collect();
+    let revoked = registered_keys(&store, 3);
     for key in &revoked[..2] {
         store.revoke(key, "test", None).unwrap();
     }
