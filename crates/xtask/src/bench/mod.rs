@@ -415,6 +415,26 @@ fn free_port() -> Result<u16> {
     listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
+/// CPU time (user and system) in clock ticks of process `pid`; with `children`, also that of its
+/// children it has waited for (a PostgreSQL backend that exited).
+fn cpu_ticks(pid: u32, children: bool) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces): state is field 3, utime 14,
+    // stime 15, cutime 16, cstime 17 (proc(5)).
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+    let own = field(14)? + field(15)?;
+    Some(if children { own + field(16)? + field(17)? } else { own })
+}
+
+/// Microseconds per clock tick of /proc's CPU times (USER_HZ, 100 on Linux).
+const TICK_US: f64 = 10_000.0;
+
+/// `ticks` of CPU time over `requests` requests, in µs per request.
+fn cpu_us_per_request(ticks: u64, requests: u64) -> f64 {
+    ticks as f64 * TICK_US / requests.max(1) as f64
+}
+
 /// A running ledgerd (pinned to core 0), killed when dropped.
 struct Ledgerd {
     child: Child,
@@ -474,6 +494,11 @@ impl Ledgerd {
 
     fn conn(&self) -> Result<http::Conn> {
         http::Conn::connect(self.addr).map_err(|e| format!("cannot connect to ledgerd: {e}"))
+    }
+
+    /// CPU time ledgerd has spent so far, in clock ticks (0 when /proc cannot tell).
+    fn cpu_ticks(&self) -> u64 {
+        cpu_ticks(self.child.id(), false).unwrap_or(0)
     }
 
     /// Peak resident set (VmHWM) in KiB.
@@ -942,7 +967,7 @@ fn cold(env: &Env, params: &Params, report: &mut Report) -> Result<()> {
     let misses_before = ledgerd.metric("ledgerd_auth_cache_misses_total")?;
     let (mut h_total, mut c_total, mut c_requests, mut p99s, mut h_p99s) = (0.0, 0.0, 0, Vec::new(), Vec::new());
     // ledgerd's own CPU time per request, which a loaded machine disturbs much less than rates.
-    let cpu = || pg::cpu_ticks(ledgerd.child.id(), false).unwrap_or(0);
+    let cpu = || ledgerd.cpu_ticks();
     let (mut h_cpu, mut c_cpu, mut h_requests) = (0, 0, 0);
     for _ in 0..params.rounds {
         let t0 = cpu();
@@ -962,8 +987,7 @@ fn cold(env: &Env, params: &Params, report: &mut Report) -> Result<()> {
     let misses = ledgerd.metric("ledgerd_auth_cache_misses_total")? - misses_before;
     let ratio = c_total / h_total;
     let p99 = light.p99_ms();
-    let per = |ticks: u64, requests: u64| ticks as f64 * pg::TICK_US / requests.max(1) as f64;
-    let (c_us, h_us) = (per(c_cpu, c_requests), per(h_cpu, h_requests));
+    let (c_us, h_us) = (cpu_us_per_request(c_cpu, c_requests), cpu_us_per_request(h_cpu, h_requests));
     report.add(Figure::new(
         &format!("cold auth ({} credentials, every request a miss)", params.cold_credentials),
         format!(

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use super::report::{Figure, Report};
 use super::wrk::Load;
 use super::{
-    CONNECTIONS, Env, LATENCY_CONNECTIONS, Ledgerd, Params, Result, ScaleBackend, first_refusal, keep_pairs, max,
-    median, mint_file, mint_rows, scale_figures, step,
+    CONNECTIONS, Env, LATENCY_CONNECTIONS, Ledgerd, Params, Result, ScaleBackend, cpu_ticks, cpu_us_per_request,
+    first_refusal, keep_pairs, max, median, mint_file, mint_rows, scale_figures, step,
 };
 
 /// The server's settings on top of et-pgtest's (which are made for throwaway test databases).
@@ -264,21 +264,6 @@ impl Postgres {
     }
 }
 
-/// CPU time (user and system) in clock ticks of process `pid`; with `children`, also that of its
-/// children it has waited for (a PostgreSQL backend that exited).
-pub(super) fn cpu_ticks(pid: u32, children: bool) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command name (which may hold spaces): state is field 3, utime 14,
-    // stime 15, cutime 16, cstime 17 (proc(5)).
-    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split_whitespace().collect();
-    let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
-    let own = field(14)? + field(15)?;
-    Some(if children { own + field(16)? + field(17)? } else { own })
-}
-
-/// Microseconds per clock tick of /proc's CPU times (USER_HZ, 100 on Linux).
-pub(super) const TICK_US: f64 = 10_000.0;
-
 /// CPU time spent so far by a ledgerd and by the PostgreSQL server (every process of it), in ticks.
 #[derive(Debug, Clone, Copy)]
 struct Cpu {
@@ -288,12 +273,12 @@ struct Cpu {
 
 impl Cpu {
     fn now(ledgerd: &Ledgerd, pg: &Postgres) -> Cpu {
-        Cpu { ledgerd: cpu_ticks(ledgerd.child.id(), false).unwrap_or(0), postgres: pg.cpu_ticks() }
+        Cpu { ledgerd: ledgerd.cpu_ticks(), postgres: pg.cpu_ticks() }
     }
 
     /// CPU per request since `before`, in µs: (ledgerd, PostgreSQL).
     fn per_request_since(&self, before: Cpu, requests: u64) -> (f64, f64) {
-        let per = |ticks: u64| ticks as f64 * TICK_US / requests.max(1) as f64;
+        let per = |ticks: u64| cpu_us_per_request(ticks, requests);
         (per(self.ledgerd.saturating_sub(before.ledgerd)), per(self.postgres.saturating_sub(before.postgres)))
     }
 }
@@ -345,7 +330,7 @@ pub fn main_ledger(env: &Env, params: &Params, report: &mut Report) -> Result<()
         ratios.push(w.rps() / h.rps());
         w_p99.push(w.p99_ms());
     }
-    let cpu_us = |(ticks, requests): (u64, u64)| ticks as f64 * TICK_US / requests.max(1) as f64;
+    let cpu_us = |(ticks, requests): (u64, u64)| cpu_us_per_request(ticks, requests);
     let hits = ledgerd.metric("ledgerd_auth_cache_hits_total")?;
     let misses = ledgerd.metric("ledgerd_auth_cache_misses_total")?;
     let ratio = w_total / h_total;
