@@ -4,19 +4,33 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::keylimit::{KeyLimiter, KeyLimiters};
 use et_core::SecretHash;
 use et_store::{AllowedIps, AuthEntry, RateLimit, Scopes, USAGE_RESOLUTION_MS};
 
 /// Most credentials kept in the cache; beyond it the least useful are evicted (they are only
-/// re-read from the database, never refused). moka admits a new key only when it is used more
-/// than the one it would evict, so a flood of random unknown keys does not push out busy ones.
-/// An entry costs about 450 bytes with moka's bookkeeping: 50 000 of them about 23 MB, which keeps
-/// ledgerd under 100 MB with a million credentials in its database (BENCHMARKS.md, scale). A
-/// ledger whose busy set is larger pays a database read (a few µs) for the rest.
-const CACHE_CAPACITY: u64 = 50_000;
+/// re-read from the database, never refused). quick_cache's S3-FIFO policy keeps a new key in a
+/// small probation queue until it is used again, so a flood of random unknown keys churns that
+/// queue and does not push out busy ones. 50 000 entries keep ledgerd under 100 MB with a million
+/// credentials in its database (BENCHMARKS.md, scale). A ledger whose busy set is larger pays a
+/// database read (a few µs) for the rest.
+const CACHE_CAPACITY: usize = 50_000;
+
+/// The cache's map: keyed by the credential's key, hashed with SipHash under a per-process random
+/// key (std's `RandomState`) since the keys come from clients. No background work: an insert
+/// evicts at once, in constant time, on the thread that inserts (moka, used before, applied its
+/// writes in batches of 64 or more on whichever request came next: at a million credentials that
+/// was one request in a few hundred waiting ~1 ms, BENCHMARKS.md).
+type Map = quick_cache::sync::Cache<Arc<str>, Cached, quick_cache::UnitWeighter, std::hash::RandomState>;
+
+/// A cache entry and when it was cached: it is served for [`AuthCache::ttl`] from then on.
+#[derive(Clone)]
+struct Cached {
+    at: Instant,
+    entry: Arc<CachedEntry>,
+}
 
 /// Most uses waiting for the housekeeper to write their `last_used_at` (an entry each, ~250 bytes
 /// with its key): a bound on memory when first uses come faster than they can be written.
@@ -59,7 +73,9 @@ pub(crate) fn now_ms() -> i64 {
 
 /// The credential cache, its invalidation epoch, and the queue of `last_used_at` updates.
 pub struct AuthCache {
-    cache: Option<moka::sync::Cache<Arc<str>, Arc<CachedEntry>>>,
+    cache: Option<Map>,
+    /// How long an entry is served after it was cached (`LEDGERD_AUTH_CACHE_TTL`).
+    ttl: Duration,
     /// Bumped by every invalidation; a miss caches its database answer only if no invalidation
     /// happened since it started reading.
     pub(crate) epoch: AtomicU64,
@@ -83,10 +99,14 @@ impl std::fmt::Debug for AuthCache {
 impl AuthCache {
     /// A cache whose entries live at most `ttl`; a zero `ttl` disables caching.
     pub fn new(ttl: Duration) -> Self {
-        let cache = (!ttl.is_zero())
-            .then(|| moka::sync::Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(ttl).build());
+        let cache = (!ttl.is_zero()).then(|| {
+            let hasher = std::hash::RandomState::new();
+            let lifecycle = quick_cache::sync::DefaultLifecycle::default();
+            Map::with(CACHE_CAPACITY, CACHE_CAPACITY as u64, quick_cache::UnitWeighter, hasher, lifecycle)
+        });
         AuthCache {
             cache,
+            ttl,
             epoch: AtomicU64::new(0),
             insert_lock: Mutex::new(()),
             dummy_hash: SecretHash::of(&et_core::random_hex16()),
@@ -100,7 +120,14 @@ impl AuthCache {
     }
 
     pub(crate) fn lookup(&self, api_key: &str) -> Option<Arc<CachedEntry>> {
-        self.cache.as_ref()?.get(api_key)
+        let cache = self.cache.as_ref()?;
+        let cached = cache.get(api_key)?;
+        if cached.at.elapsed() < self.ttl {
+            return Some(cached.entry);
+        }
+        // Expired: gone, unless an invalidation or a newer miss replaced it meanwhile.
+        cache.remove_if(api_key, |now| Arc::ptr_eq(&now.entry, &cached.entry));
+        None
     }
 
     /// Caches `entry` unless an invalidation happened after `epoch` was read.
@@ -108,7 +135,7 @@ impl AuthCache {
         let Some(cache) = &self.cache else { return };
         let _guard = self.lock_inserts();
         if self.epoch.load(Ordering::SeqCst) == epoch {
-            cache.insert(entry.api_key.clone(), entry);
+            cache.insert(entry.api_key.clone(), Cached { at: Instant::now(), entry });
         }
     }
 
@@ -129,7 +156,7 @@ impl AuthCache {
         // "unknown" afterwards.
         self.epoch.fetch_add(1, Ordering::SeqCst);
         match cache.get(api_key) {
-            Some(entry) if entry.secret_hash == self.dummy_hash => cache.remove(api_key).is_some(),
+            Some(cached) if cached.entry.secret_hash == self.dummy_hash => cache.remove(api_key).is_some(),
             _ => false,
         }
     }
@@ -142,7 +169,7 @@ impl AuthCache {
             let _guard = self.lock_inserts();
             self.epoch.fetch_add(1, Ordering::SeqCst);
         }
-        self.cache.as_ref().map(|c| c.iter().map(|(_, entry)| entry).collect()).unwrap_or_default()
+        self.cache.as_ref().map(|c| c.iter().map(|(_, cached)| cached.entry).collect()).unwrap_or_default()
     }
 
     /// Whether `entry` is still what a miss would cache for `row` (the credential's row now, `None`
@@ -168,8 +195,8 @@ impl AuthCache {
         let _guard = self.lock_inserts();
         self.epoch.fetch_add(1, Ordering::SeqCst);
         let Some(cache) = &self.cache else { return 0 };
-        let count = cache.entry_count();
-        cache.invalidate_all();
+        let count = cache.len() as u64;
+        cache.clear();
         count
     }
 
@@ -365,5 +392,40 @@ mod tests {
         let cache = AuthCache::new(Duration::ZERO);
         cache.insert_if_current(entry("k"), 0);
         assert!(cache.lookup("k").is_none());
+    }
+
+    #[test]
+    fn an_entry_is_served_for_its_ttl_and_not_after() {
+        let ttl = Duration::from_millis(300);
+        let cache = AuthCache::new(ttl);
+        let cached_at = Instant::now();
+        cache.insert_if_current(entry("k"), 0);
+        let served = cache.lookup("k").is_some();
+        // Asserted only when the lookup surely came within the TTL (a stalled test machine is no failure).
+        if cached_at.elapsed() < ttl {
+            assert!(served, "served within its TTL");
+        }
+        std::thread::sleep(ttl);
+        assert!(cache.lookup("k").is_none(), "expired");
+        assert_eq!(cache.invalidate_all(), 0, "an expired entry is dropped when looked up");
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_does_not_push_out_a_busy_one() {
+        let cache = AuthCache::new(Duration::from_secs(60));
+        cache.insert_if_current(entry("busy"), 0);
+        for _ in 0..3 {
+            assert!(cache.lookup("busy").is_some());
+        }
+        // Twice the capacity of keys used once, the busy key not used meanwhile: a least-recently-used
+        // cache would have dropped it after CACHE_CAPACITY of them.
+        for i in 0..2 * CACHE_CAPACITY {
+            cache.insert_if_current(entry(&format!("junk{i}")), 0);
+        }
+        assert!(cache.lookup("busy").is_some(), "the busy key was pushed out");
+        let last = format!("junk{}", 2 * CACHE_CAPACITY - 1);
+        assert!(cache.lookup(&last).is_some(), "a new key is cached");
+        let held = cache.invalidate_all();
+        assert!(held <= CACHE_CAPACITY as u64 + 64, "the cache holds {held} entries, over its capacity");
     }
 }
