@@ -261,6 +261,21 @@ pub fn metric(ledger: &Ledger, name: &str) -> Option<String> {
         .map(|l| l[name.len() + 1..].to_owned())
 }
 
+/// A trigger dropped while ledgerd was down is reported before it serves: the error is logged
+/// before `listening on`, and the first `/metrics` counts it.
+#[test]
+fn triggers_dropped_while_down_are_reported_before_serving() {
+    let (_dir, db) = db_dir();
+    drop(Ledger::start_with(options(&db, &[])));
+    sqlite3_ok(&db, "DROP TRIGGER api_credential_revoked");
+    let ledger = Ledger::start_with(options(&db, &[]));
+    let logs = ledger.logs();
+    let lacks = logs.find("lacks triggers").unwrap_or_else(|| panic!("no error about the dropped trigger:\n{logs}"));
+    let listening = logs.find("listening on").expect("ledgerd logs where it listens");
+    assert!(lacks < listening, "reported only after serving:\n{logs}");
+    assert_eq!(metric(&ledger, "ledgerd_database_triggers_missing").as_deref(), Some("1"));
+}
+
 #[test]
 fn a_change_the_audit_trail_never_sees_still_reaches_a_cached_credential() {
     let (_dir, db) = db_dir();

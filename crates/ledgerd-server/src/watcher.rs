@@ -213,10 +213,19 @@ pub fn spawn(
         next_sweep: None,
         wal_starved: false,
     };
-    if let Err(e) = first {
-        watcher.fault(&e);
-    } else {
-        watcher.metrics.set_database_up(true);
+    match first {
+        Err(e) => watcher.fault(&e),
+        Ok(_) => {
+            watcher.metrics.set_database_up(true);
+            // The first look at the triggers is made before serving too: a ledger started on a
+            // database whose rules were dropped says so before its first answer, and on PostgreSQL
+            // the look (which builds what the migrations make, in a schema of its own, rolled back)
+            // took hundreds of ms when three replicas started at once on a loaded core: made in the
+            // first round, after serving, it held up the revocations notified meanwhile.
+            if let Err(e) = watcher.look_at_safeguards(store.as_ref()) {
+                watcher.fault(&e);
+            }
+        }
     }
     let background = Background::spawn("ledgerd-watcher", move |signals| {
         let mut last = Instant::now();
