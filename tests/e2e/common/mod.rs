@@ -187,6 +187,12 @@ fn wait_for_listening(child: &mut Child) -> (String, Arc<Mutex<String>>) {
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
+            // Into the buffer first: a test that reads the logs once ledgerd listens sees this line too.
+            {
+                let mut b = sink.lock().unwrap();
+                b.push_str(&line);
+                b.push('\n');
+            }
             // `listening on http://ADDR`, or https:// when ledgerd serves TLS.
             if let Some(rest) = line.split("listening on ").nth(1).filter(|r| r.starts_with("http")) {
                 let url: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
@@ -194,9 +200,6 @@ fn wait_for_listening(child: &mut Child) -> (String, Arc<Mutex<String>>) {
                     let _ = tx.send(url);
                 }
             }
-            let mut b = sink.lock().unwrap();
-            b.push_str(&line);
-            b.push('\n');
         }
     });
     match rx.recv_timeout(Duration::from_secs(20)) {
