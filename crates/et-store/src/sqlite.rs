@@ -745,16 +745,18 @@ impl SqliteStore {
     fn write_usage(conn: &mut Connection, uses: &[&(String, i64)]) -> Result<(), StoreError> {
         let tx = conn.transaction().map_err(map_err)?;
         {
+            // The two times are formatted here, in the form strftime('%Y-%m-%dT%H:%M:%fZ') gives (SQLite's
+            // date functions cost the housekeeper two conversions a row).
             let mut stmt = tx
                 .prepare_cached(
-                    "UPDATE api_credential SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0, 'unixepoch')
-                      WHERE api_key = ?1
-                        AND (last_used_at IS NULL
-                             OR last_used_at <= strftime('%Y-%m-%dT%H:%M:%fZ', (?2 - ?3) / 1000.0, 'unixepoch'))",
+                    "UPDATE api_credential SET last_used_at = ?2
+                      WHERE api_key = ?1 AND (last_used_at IS NULL OR last_used_at <= ?3)",
                 )
                 .map_err(map_err)?;
             for (key, millis) in uses {
-                stmt.execute(params![key, millis, USAGE_RESOLUTION_MS]).map_err(map_err)?;
+                let due = millis.saturating_sub(USAGE_RESOLUTION_MS);
+                stmt.execute(params![key, policy::format_time_ms(*millis), policy::format_time_ms(due)])
+                    .map_err(map_err)?;
             }
         }
         tx.commit().map_err(map_err)
