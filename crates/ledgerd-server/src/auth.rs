@@ -8,7 +8,7 @@
 //! from putting the stale answer back afterwards.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use et_api::{ErrorCode, HEADER_API_KEY, HEADER_API_SECRET, RateLimit, Scope};
 use et_core::{ApiKey, SecretHash};
 use et_store::{AllowedIps, Scopes};
 
-use crate::cache::{AuthCache, CachedEntry, now_ms};
+use crate::cache::{AuthCache, CachedEntry, Usage, now_ms};
 use crate::client::ClientAddr;
 use crate::error::ApiError;
 use crate::keylimit;
@@ -218,12 +218,10 @@ async fn authenticate(
             }),
             // The bucket outlives this entry (see keylimit.rs): a re-read keeps what was spent.
             limiter: found.rate_limit.filter(|_| found.active).map(|limit| auth.limiters.bucket(&key, limit)),
+            usage: Some(Usage::new(key.clone(), found.last_used_ms.unwrap_or(i64::MIN))),
             api_key: key,
             label: found.label.map(Into::into),
             active: found.active,
-            last_used_ms: AtomicI64::new(0),
-            queued: AtomicBool::new(false),
-            written_ms: AtomicI64::new(found.last_used_ms.unwrap_or(i64::MIN)),
             expires_ms: found.expires_ms,
             scopes: found.scopes,
             allowed_ips: found.allowed_ips,
@@ -234,9 +232,7 @@ async fn authenticate(
             label: None,
             secret_hash: auth.dummy_hash,
             active: false,
-            last_used_ms: AtomicI64::new(0),
-            queued: AtomicBool::new(false),
-            written_ms: AtomicI64::new(i64::MIN),
+            usage: None,
             expires_ms: None,
             scopes: Scopes::NONE,
             allowed_ips: AllowedIps::ANYWHERE,

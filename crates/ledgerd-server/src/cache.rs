@@ -32,8 +32,9 @@ struct Cached {
     entry: Arc<CachedEntry>,
 }
 
-/// Most uses waiting for the housekeeper to write their `last_used_at` (an entry each, ~250 bytes
-/// with its key): a bound on memory when first uses come faster than they can be written.
+/// Most uses waiting for the housekeeper to write their `last_used_at` (a [`Usage`] each, ~130
+/// bytes with its key, which is all a use keeps alive once the cache has evicted its entry): a
+/// bound on memory when first uses come faster than they can be written.
 const MAX_PENDING_USES: usize = 200_000;
 
 /// A verified, active credential as the cache holds it.
@@ -44,13 +45,8 @@ pub struct CachedEntry {
     pub(crate) secret_hash: SecretHash,
     /// False for a revoked credential: cached so that it is refused without a database read.
     pub(crate) active: bool,
-    /// Unix milliseconds of the latest authenticated use, 0 for none yet.
-    pub(crate) last_used_ms: AtomicI64,
-    /// Whether `last_used_ms` is waiting in the usage queue to be written.
-    pub(crate) queued: AtomicBool,
-    /// Unix milliseconds of the `last_used_at` the database holds (as far as this entry knows): a
-    /// use within [`USAGE_RESOLUTION_MS`] of it is not queued, since the store would not write it.
-    pub(crate) written_ms: AtomicI64,
+    /// Its uses, for `last_used_at`; `None` for an unknown key's placeholder, which is never used.
+    pub(crate) usage: Option<Arc<Usage>>,
     /// The SPEC §6 fields as the row had them: `expires_at` in unix ms, the scopes, where from,
     /// and the rate limit. Shown by `/whoami`.
     pub(crate) expires_ms: Option<i64>,
@@ -59,6 +55,33 @@ pub struct CachedEntry {
     pub(crate) rate_limit: Option<RateLimit>,
     /// The bucket of `rate_limit`, when it has one: per entry, so per process (SPEC §6).
     pub(crate) limiter: Option<Arc<KeyLimiter>>,
+}
+
+/// A credential's uses as the usage queue holds them: apart from its cache entry, so that a use
+/// waiting to be written keeps this and the key alive, not the whole entry (BENCHMARKS.md, scale
+/// peak RSS: up to 200 000 of them wait at once when first uses come faster than they are written).
+#[derive(Debug)]
+pub struct Usage {
+    api_key: Arc<str>,
+    /// Unix milliseconds of the latest authenticated use, 0 for none yet.
+    last_used_ms: AtomicI64,
+    /// Whether `last_used_ms` is waiting in the usage queue to be written.
+    queued: AtomicBool,
+    /// Unix milliseconds of the `last_used_at` the database holds (as far as this entry knows): a
+    /// use within [`USAGE_RESOLUTION_MS`] of it is not queued, since the store would not write it.
+    written_ms: AtomicI64,
+}
+
+impl Usage {
+    /// The uses of `api_key`, whose stored `last_used_at` is `written_ms` (`i64::MIN` for none).
+    pub fn new(api_key: Arc<str>, written_ms: i64) -> Arc<Self> {
+        Arc::new(Usage {
+            api_key,
+            last_used_ms: AtomicI64::new(0),
+            queued: AtomicBool::new(false),
+            written_ms: AtomicI64::new(written_ms),
+        })
+    }
 }
 
 impl std::fmt::Debug for CachedEntry {
@@ -84,8 +107,8 @@ pub struct AuthCache {
     insert_lock: Mutex<()>,
     /// The hash of unknown keys' entries: random, so no presented secret matches it.
     pub(crate) dummy_hash: SecretHash,
-    /// Credentials used since the last flush (each at most once; see [`CachedEntry::queued`]).
-    used: Mutex<Vec<Arc<CachedEntry>>>,
+    /// Credentials used since the last flush (each at most once; see [`Usage::queued`]).
+    used: Mutex<Vec<Arc<Usage>>>,
     /// The per-credential rate-limit buckets, kept apart from the entries so that they outlive them.
     pub(crate) limiters: KeyLimiters,
 }
@@ -201,26 +224,27 @@ impl AuthCache {
     }
 
     #[cfg(test)]
-    pub(crate) fn mark_used(&self, entry: &Arc<CachedEntry>) {
+    pub(crate) fn mark_used(&self, entry: &CachedEntry) {
         self.mark_used_at(entry, now_ms());
     }
 
     /// Records a use of `entry` at `now` (unix ms).
-    pub(crate) fn mark_used_at(&self, entry: &Arc<CachedEntry>, now: i64) {
-        entry.last_used_ms.store(now, Ordering::SeqCst);
-        if now.saturating_sub(entry.written_ms.load(Ordering::SeqCst)) < USAGE_RESOLUTION_MS {
+    pub(crate) fn mark_used_at(&self, entry: &CachedEntry, now: i64) {
+        let Some(usage) = &entry.usage else { return };
+        usage.last_used_ms.store(now, Ordering::SeqCst);
+        if now.saturating_sub(usage.written_ms.load(Ordering::SeqCst)) < USAGE_RESOLUTION_MS {
             return;
         }
-        // Queue the entry once until the next flush; later uses only move the timestamp.
-        if !entry.queued.swap(true, Ordering::SeqCst) {
+        // Queue the credential once until the next flush; later uses only move the timestamp.
+        if !usage.queued.swap(true, Ordering::SeqCst) {
             let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
             if used.len() < MAX_PENDING_USES {
-                used.push(entry.clone());
+                used.push(usage.clone());
             } else {
                 // The housekeeper is behind: this use goes unrecorded (it is informational), and
-                // the entry is queued again at its next use, rather than the queue growing without
-                // bound under a flood of first uses.
-                entry.queued.store(false, Ordering::SeqCst);
+                // the credential is queued again at its next use, rather than the queue growing
+                // without bound under a flood of first uses.
+                usage.queued.store(false, Ordering::SeqCst);
             }
         }
     }
@@ -230,13 +254,13 @@ impl AuthCache {
         let entries = std::mem::take(&mut *self.used.lock().unwrap_or_else(PoisonError::into_inner));
         entries
             .into_iter()
-            .map(|entry| {
-                // Unqueue before reading the time: a use that lands in between queues the entry again.
-                entry.queued.store(false, Ordering::SeqCst);
-                let used = entry.last_used_ms.load(Ordering::SeqCst);
+            .map(|usage| {
+                // Unqueue before reading the time: a use that lands in between queues it again.
+                usage.queued.store(false, Ordering::SeqCst);
+                let used = usage.last_used_ms.load(Ordering::SeqCst);
                 // Written now (or lost with its batch: last_used_at is informational).
-                entry.written_ms.fetch_max(used, Ordering::SeqCst);
-                (entry.api_key.to_string(), used)
+                usage.written_ms.fetch_max(used, Ordering::SeqCst);
+                (usage.api_key.to_string(), used)
             })
             .collect()
     }
@@ -252,9 +276,7 @@ mod tests {
             label: None,
             secret_hash: SecretHash::of("s"),
             active: true,
-            last_used_ms: AtomicI64::new(0),
-            queued: AtomicBool::new(false),
-            written_ms: AtomicI64::new(i64::MIN),
+            usage: Some(Usage::new(key.into(), i64::MIN)),
             expires_ms: None,
             scopes: Scopes::ALL,
             allowed_ips: AllowedIps::ANYWHERE,
@@ -298,9 +320,7 @@ mod tests {
             label: None,
             secret_hash: cache.dummy_hash,
             active: false,
-            last_used_ms: AtomicI64::new(0),
-            queued: AtomicBool::new(false),
-            written_ms: AtomicI64::new(i64::MIN),
+            usage: None,
             expires_ms: None,
             scopes: Scopes::NONE,
             allowed_ips: AllowedIps::ANYWHERE,
@@ -330,9 +350,7 @@ mod tests {
             label: None,
             secret_hash: cache.dummy_hash,
             active: false,
-            last_used_ms: AtomicI64::new(0),
-            queued: AtomicBool::new(false),
-            written_ms: AtomicI64::new(i64::MIN),
+            usage: None,
             expires_ms: None,
             scopes: Scopes::NONE,
             allowed_ips: AllowedIps::ANYWHERE,
@@ -382,7 +400,7 @@ mod tests {
         cache.mark_used(&e);
         assert!(cache.take_usage().is_empty());
         // ...a minute later it is.
-        e.written_ms.fetch_sub(USAGE_RESOLUTION_MS, Ordering::SeqCst);
+        e.usage.as_ref().unwrap().written_ms.fetch_sub(USAGE_RESOLUTION_MS, Ordering::SeqCst);
         cache.mark_used(&e);
         assert_eq!(cache.take_usage().len(), 1);
     }

@@ -525,7 +525,6 @@ pub async fn not_found() -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, AtomicI64};
 
     use et_api::{RateLimit, WhoAmI};
     use et_core::SecretHash;
@@ -555,9 +554,7 @@ mod tests {
                 label: label.map(Into::into),
                 secret_hash: SecretHash::of("s"),
                 active: true,
-                last_used_ms: AtomicI64::new(0),
-                queued: AtomicBool::new(false),
-                written_ms: AtomicI64::new(0),
+                usage: None,
                 expires_ms,
                 scopes,
                 allowed_ips: allowed_ips.clone(),
