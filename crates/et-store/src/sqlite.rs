@@ -62,7 +62,7 @@ const QUICK_READERS_MAX: usize = 8;
 /// The page cache of the first inline reader: at least this, and at most the next, as
 /// [`quick_cache_kib`] chooses; the others' (see `open`).
 const QUICK_CACHE_KIB: usize = 8 * 1024;
-const QUICK_CACHE_MAX_KIB: usize = 48 * 1024;
+const QUICK_CACHE_MAX_KIB: usize = 64 * 1024;
 /// What one credential takes in the table (one B-tree since migration 5) once its `last_used_at`
 /// is written: 100 000 take 27.3 MB (dbstat), the writes having split pages (36.8 MB with the key
 /// index of schema 4).
@@ -504,10 +504,10 @@ fn probe_revocation(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// The first inline reader's page cache (KiB) for a table of `credentials` rows: the whole hot set
-/// (table and key index, SQLite's page headers and a fifth to spare) when that fits in
-/// [`QUICK_CACHE_MAX_KIB`], so that every miss is a walk through memory; [`QUICK_CACHE_KIB`]
-/// otherwise, which holds the interior pages of both B-trees. A cache that cannot hold the hot set
-/// (a million credentials take some 370 MB) is hit in proportion to its size by keys that come in
+/// (the table, SQLite's page headers and a fifth to spare) when that fits in
+/// [`QUICK_CACHE_MAX_KIB`] (some 200 000 credentials), so that every miss is a walk through
+/// memory; [`QUICK_CACHE_KIB`] otherwise, which holds the interior pages. A cache that cannot hold
+/// the hot set (a million credentials take some 275 MB) is hit in proportion to its size by keys that come in
 /// no order, so more of it buys a few preads in a hundred; and SQLite empties it whenever another
 /// connection commits (each `last_used_at` chunk), a cost that grows with its size.
 fn quick_cache_kib(credentials: u64) -> usize {
