@@ -38,8 +38,8 @@ fn whoami(ledger: &Ledger, pair: &(String, String)) -> u16 {
 fn everything(db: &Path) -> String {
     sqlite3_ok(
         db,
-        "SELECT seq, api_key, api_secret_hash, label, active, created_at, revoked_at, revoked_by, revoke_reason \
-           FROM api_credential ORDER BY seq; SELECT * FROM credential_audit ORDER BY id; \
+        "SELECT rowid, api_key, api_secret_hash, label, active, created_at, revoked_at, revoked_by, revoke_reason \
+           FROM api_credential ORDER BY rowid; SELECT * FROM credential_audit ORDER BY id; \
          SELECT * FROM sqlite_sequence",
     )
 }
@@ -75,12 +75,8 @@ fn every_hand_made_bypass_is_refused_and_a_restart_still_refuses_the_revoked_key
             "REPLACE INTO api_credential (api_key, api_secret_hash, label) \
              SELECT api_key, api_secret_hash, label FROM api_credential WHERE api_key = '{rk}'"
         ),
-        // REPLACE through an explicit seq (before schema 5, rowid) that belongs to the revoked
-        // credential: deletes it, so its key could be registered again.
-        format!(
-            "INSERT OR REPLACE INTO api_credential (seq, api_key, api_secret_hash) \
-             VALUES ((SELECT seq FROM api_credential WHERE api_key = '{rk}'), '{fresh}', '{hash}')"
-        ),
+        // REPLACE through an explicit rowid that belongs to the revoked credential: deletes it, so
+        // its key could be registered again.
         format!(
             "INSERT OR REPLACE INTO api_credential (rowid, api_key, api_secret_hash) \
              VALUES ((SELECT rowid FROM api_credential WHERE api_key = '{rk}'), '{fresh}', '{hash}')"
@@ -98,12 +94,7 @@ fn every_hand_made_bypass_is_refused_and_a_restart_still_refuses_the_revoked_key
              WHERE api_key = '{ok}'"
         ),
         format!("UPDATE OR REPLACE api_credential SET api_key = '{rk}' WHERE api_key = '{ok}'"),
-        format!(
-            "UPDATE OR REPLACE api_credential SET seq = (SELECT seq FROM api_credential WHERE api_key = '{rk}') \
-             WHERE api_key = '{ok}'"
-        ),
         format!("UPDATE api_credential SET rowid = rowid + 1000 WHERE api_key = '{rk}'"),
-        format!("UPDATE api_credential SET seq = seq + 1000 WHERE api_key = '{rk}'"),
         format!(
             "UPDATE api_credential SET api_secret_hash = (SELECT api_secret_hash FROM api_credential WHERE api_key = '{ok}') WHERE api_key = '{rk}'"
         ),
@@ -115,7 +106,6 @@ fn every_hand_made_bypass_is_refused_and_a_restart_still_refuses_the_revoked_key
         ),
         format!("INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{fresh}', '{}')", "x".repeat(64)),
         format!("INSERT INTO api_credential (rowid, api_key, api_secret_hash) VALUES (-1, '{fresh}', '{hash}')"),
-        format!("INSERT INTO api_credential (seq, api_key, api_secret_hash) VALUES (-1, '{fresh}', '{hash}')"),
         format!("DELETE FROM api_credential WHERE api_key = '{rk}'"),
         format!("PRAGMA recursive_triggers = ON; DELETE FROM api_credential WHERE api_key = '{rk}'"),
         // The audit trail: rewritten through an existing id, or its AUTOINCREMENT exhausted.
@@ -197,7 +187,7 @@ fn a_schema_1_database_is_migrated_and_its_credentials_still_work() {
     let before_audit = sqlite3_ok(&db, audit_sql);
 
     let ledger = Ledger::start_with(options(&db, &env));
-    assert_eq!(sqlite3_ok(&db, "PRAGMA user_version").trim(), "5");
+    assert_eq!(sqlite3_ok(&db, "PRAGMA user_version").trim(), "4");
     let ops = fixture_pair("ak_d54d3d1a0943bce1b72a846e3071ed3952afa561");
     let billing = fixture_pair("ak_f3efb879d21be336049d8c60fe0d14bdf05a8f8f");
     let monitoring = fixture_pair("ak_94b3bd8fdf23655904324a904fef8dd335533340");
@@ -234,7 +224,7 @@ fn a_schema_1_database_is_migrated_and_its_credentials_still_work() {
 
     // Every row as it was (the uses just made are minutes from the fixture's last_used_at, so the
     // rows below are compared without it); the audit trail gained nothing but nothing was lost.
-    let after_rows = sqlite3_ok(&db, "SELECT * FROM api_credential ORDER BY seq; SELECT * FROM account");
+    let after_rows = sqlite3_ok(&db, "SELECT * FROM api_credential ORDER BY rowid; SELECT * FROM account");
     let strip = |text: &str| -> String {
         text.lines().map(|l| l.split('|').take(8).collect::<Vec<_>>().join("|")).collect::<Vec<_>>().join("\n")
     };

@@ -185,7 +185,7 @@ pub fn snapshot(db: &Path) -> String {
     let mut out = String::new();
     for sql in [
         "SELECT api_key, api_secret_hash, label, active, created_at, revoked_at, revoked_by, revoke_reason \
-         FROM api_credential ORDER BY seq",
+         FROM api_credential ORDER BY rowid",
         "SELECT id, at, api_key, action, actor, reason FROM credential_audit ORDER BY id",
         "SELECT id, name, created_at FROM account ORDER BY rowid",
     ] {

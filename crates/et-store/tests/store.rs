@@ -208,115 +208,6 @@ fn a_schema_1_database_is_migrated_keeping_every_row() {
     assert!(err.contains("already registered"), "{err}");
 }
 
-/// A schema-4 database (what the release before migration 5 made), with its rows written the way
-/// they are in use: registrations in an order that is not the keys' order, a revocation, a change,
-/// a first use.
-fn schema4_db(path: &std::path::Path, keys: &[String]) {
-    let conn = Connection::open(path).unwrap();
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA application_id = 1279543108;").unwrap();
-    for sql in [
-        include_str!("../migrations/0001_initial.sql"),
-        include_str!("../migrations/0002_refuse_bypasses.sql"),
-        include_str!("../migrations/0003_lifetime_and_least_privilege.sql"),
-        include_str!("../migrations/0004_cheaper_checks.sql"),
-    ] {
-        conn.execute_batch(sql).unwrap();
-    }
-    conn.execute_batch("PRAGMA user_version = 4").unwrap();
-    let hash = "ab".repeat(32);
-    for (i, key) in keys.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO api_credential (api_key, api_secret_hash, label) VALUES (?1, ?2, ?3)",
-            rusqlite::params![key, hash, format!("n{i}")],
-        )
-        .unwrap();
-    }
-    conn.execute_batch(&format!(
-        "UPDATE api_credential SET active = 0, revoke_reason = 'left' WHERE api_key = '{}';
-         UPDATE api_credential SET scopes = '[\"accounts:read\"]', rate_limit = 5, rate_limit_window_s = 60
-          WHERE api_key = '{}';
-         UPDATE api_credential SET last_used_at = '2026-12-01T10:00:00.000Z' WHERE api_key = '{}';",
-        keys[1], keys[2], keys[0]
-    ))
-    .unwrap();
-}
-
-/// Migration 5 makes api_credential again (one B-tree keyed by api_key): every row and every
-/// field comes through, registration order is what it was, every trigger is there again exactly as
-/// a new file has it, and the rules and the audit go on as before.
-#[test]
-fn a_schema_4_database_is_rebuilt_keeping_every_row_its_order_and_its_rules() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.db");
-    let mut keys: Vec<String> = (0..40).map(|_| ApiKey::generate().as_str().to_owned()).collect();
-    // Registered from the highest key down: registration order is no accident of key order.
-    keys.sort_unstable_by(|a, b| b.cmp(a));
-    schema4_db(&path, &keys);
-    let rows = |conn: &Connection| -> Vec<String> {
-        let sql = "SELECT api_key, api_secret_hash, label, active, created_at, revoked_at, revoked_by, revoke_reason,
-                          last_used_at, expires_at, scopes, allowed_ips, rate_limit, rate_limit_window_s, updated_by
-                     FROM api_credential ORDER BY api_key";
-        let mut stmt = conn.prepare(sql).unwrap();
-        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<String> {
-            (0..15).map(|i| Ok(format!("{:?}", r.get::<_, rusqlite::types::Value>(i)?))).collect()
-        };
-        stmt.query_map([], row).unwrap().collect::<Result<_, _>>().unwrap()
-    };
-    let before = rows(&Connection::open(&path).unwrap());
-    let audit_before = Connection::open(&path)
-        .unwrap()
-        .query_row("SELECT count(*), max(id) FROM credential_audit", [], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-        })
-        .unwrap();
-
-    let store = SqliteStore::open(&path, OpenMode::MustExist).unwrap();
-    let sh = shell(&store);
-    assert_eq!(sh.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), et_store::SCHEMA_VERSION);
-    let table: String =
-        sh.query_row("SELECT sql FROM sqlite_schema WHERE name = 'api_credential'", [], |r| r.get(0)).unwrap();
-    assert!(table.ends_with("WITHOUT ROWID"), "{table}");
-    assert_eq!(rows(&sh), before, "every field of every row");
-    assert!(store.safeguards().unwrap().intact(), "the migrated file has exactly the triggers of a new one");
-    let (listed, next) = store.list(StatusFilter::All, 1000, None).unwrap();
-    assert_eq!(listed.iter().map(|r| r.api_key.clone()).collect::<Vec<_>>(), keys, "registration order");
-    assert!(next.is_none());
-    let (page, next) = store.list(StatusFilter::Active, 5, Some(&keys[10])).unwrap();
-    assert_eq!(page.iter().map(|r| r.api_key.as_str()).collect::<Vec<_>>(), keys[11..16].iter().collect::<Vec<_>>());
-    assert_eq!(next.as_deref(), Some(keys[15].as_str()));
-    let revoked = store.auth_entry(&keys[1]).unwrap().unwrap();
-    assert!(!revoked.active);
-    let limited = store.auth_entry(&keys[2]).unwrap().unwrap();
-    assert_eq!(limited.rate_limit, Some(RateLimit { limit: 5, window_s: 60 }));
-    assert!(limited.active && limited.secret_hash.is_some());
-
-    // The rules of migrations 1 to 4, carried over: no reactivation, no REPLACE, an audited
-    // hand-made revocation, and a registration that goes on after the last place.
-    let err = refused(&sh, &format!("UPDATE api_credential SET active = 1 WHERE api_key = '{}'", keys[1]));
-    assert!(err.contains("revocation is permanent"), "{err}");
-    let err = refused(
-        &sh,
-        &format!(
-            "INSERT OR REPLACE INTO api_credential (api_key, api_secret_hash, active) \
-             SELECT api_key, api_secret_hash, 1 FROM api_credential WHERE api_key = '{}'",
-            keys[1]
-        ),
-    );
-    assert!(err.contains("already registered"), "{err}");
-    sh.execute("UPDATE api_credential SET active = 0 WHERE api_key = ?1", [&keys[3]]).unwrap();
-    let newest = &audit(&store, None, 1)[0];
-    assert_eq!((newest.id, newest.action.as_str(), newest.actor.as_str()), (audit_before.1 + 1, "revoke", "db"));
-    let c = new_credential(Some("after"));
-    store.register(&c).unwrap();
-    let (all, _) = store.list(StatusFilter::All, 1000, None).unwrap();
-    assert_eq!(all.len(), keys.len() + 1);
-    assert_eq!(all.last().unwrap().api_key, c.api_key.as_str());
-    assert_eq!(
-        audit_before.0 + 2,
-        sh.query_row("SELECT count(*) FROM credential_audit", [], |r| r.get::<_, i64>(0)).unwrap()
-    );
-}
-
 #[test]
 fn migration_2_revokes_a_stored_hash_no_secret_can_match() {
     let dir = tempfile::tempdir().unwrap();
@@ -388,7 +279,7 @@ fn every_replace_upsert_and_explicit_id_is_refused() {
     let hash = "a".repeat(64);
     let snapshot = |sh: &Connection| -> String {
         sh.query_row(
-            "SELECT group_concat(x, ';') FROM (SELECT seq || ',' || api_key || ',' || api_secret_hash || ',' || active AS x \
+            "SELECT group_concat(x, ';') FROM (SELECT rowid || ',' || api_key || ',' || api_secret_hash || ',' || active AS x \
                FROM api_credential UNION ALL SELECT id || ',' || api_key || ',' || action || ',' || actor FROM credential_audit)",
             [],
             |row| row.get(0),
@@ -400,25 +291,19 @@ fn every_replace_upsert_and_explicit_id_is_refused() {
     let attempts = [
         format!("INSERT OR REPLACE INTO api_credential (api_key, api_secret_hash, active) SELECT api_key, api_secret_hash, 1 FROM api_credential WHERE api_key = '{r}'"),
         format!("REPLACE INTO api_credential (api_key, api_secret_hash) VALUES ('{r}', '{hash}')"),
-        format!("INSERT OR REPLACE INTO api_credential (seq, api_key, api_secret_hash) VALUES ((SELECT seq FROM api_credential WHERE api_key = '{r}'), '{other}', '{hash}')"),
-        format!("INSERT OR REPLACE INTO api_credential (rowid, api_key, api_secret_hash) VALUES (1, '{other}', '{hash}')"),
+        format!("INSERT OR REPLACE INTO api_credential (rowid, api_key, api_secret_hash) VALUES ((SELECT rowid FROM api_credential WHERE api_key = '{r}'), '{other}', '{hash}')"),
         format!("INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{r}', '{hash}') ON CONFLICT DO UPDATE SET active = 1"),
         format!("INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{k}', '{hash}') ON CONFLICT (api_key) DO UPDATE SET api_secret_hash = excluded.api_secret_hash"),
         format!("INSERT OR IGNORE INTO api_credential (api_key, api_secret_hash) VALUES ('{r}', '{hash}')"),
-        format!("UPDATE OR REPLACE api_credential SET seq = (SELECT seq FROM api_credential WHERE api_key = '{r}') WHERE api_key = '{k}'"),
+        format!("UPDATE OR REPLACE api_credential SET rowid = (SELECT rowid FROM api_credential WHERE api_key = '{r}') WHERE api_key = '{k}'"),
         format!("UPDATE OR REPLACE api_credential SET api_key = '{r}' WHERE api_key = '{k}'"),
-        format!("UPDATE api_credential SET seq = seq + 100 WHERE api_key = '{r}'"),
-        format!("UPDATE api_credential SET seq = NULL WHERE api_key = '{r}'"),
-        format!("UPDATE api_credential SET seq = (SELECT max(seq) + 1 FROM api_credential) WHERE api_key = '{r}'"),
         format!("UPDATE api_credential SET rowid = rowid + 100 WHERE api_key = '{r}'"),
         format!("UPDATE api_credential SET api_secret_hash = '{hash}' WHERE api_key = '{k}'"),
         format!("UPDATE api_credential SET active = 1 WHERE api_key = '{r}'"),
         format!("PRAGMA ignore_check_constraints = ON; UPDATE api_credential SET active = 2 WHERE api_key = '{k}'"),
         format!("PRAGMA ignore_check_constraints = ON; INSERT INTO api_credential (api_key, api_secret_hash, active) VALUES ('{other}', '{hash}', 2)"),
         format!("PRAGMA ignore_check_constraints = ON; INSERT INTO api_credential (api_key, api_secret_hash) VALUES ('{other}', 'short')"),
-        format!("INSERT INTO api_credential (seq, api_key, api_secret_hash) VALUES (-1, '{other}', '{hash}')"),
-        format!("INSERT INTO api_credential (seq, api_key, api_secret_hash) VALUES (0, '{other}', '{hash}')"),
-        format!("INSERT INTO api_credential (seq, api_key, api_secret_hash) VALUES ('first', '{other}', '{hash}')"),
+        format!("INSERT INTO api_credential (rowid, api_key, api_secret_hash) VALUES (-1, '{other}', '{hash}')"),
         format!("DELETE FROM api_credential WHERE api_key = '{r}'"),
         "REPLACE INTO credential_audit (id, api_key, action, actor) VALUES (1, 'x', 'register', 'x')".to_owned(),
         "INSERT INTO credential_audit (id, api_key, action, actor) VALUES (9223372036854775807, 'x', 'revoke', 'x')".to_owned(),
@@ -436,10 +321,6 @@ fn every_replace_upsert_and_explicit_id_is_refused() {
     // What stays allowed: a registration, a revocation, a label, a hand-made audit note.
     sh.execute("INSERT INTO api_credential (api_key, api_secret_hash) VALUES (?1, ?2)", [other.as_str(), &hash])
         .unwrap();
-    let seq_of = |key: &str| -> i64 {
-        sh.query_row("SELECT seq FROM api_credential WHERE api_key = ?1", [key], |r| r.get(0)).unwrap()
-    };
-    assert_eq!(seq_of(other.as_str()), seq_of(r) + 1, "a row inserted by hand is given the next seq");
     sh.execute("UPDATE api_credential SET active = 0, label = 'gone' WHERE api_key = ?1", [k]).unwrap();
     sh.execute("INSERT INTO credential_audit (api_key, action, actor) VALUES ('x', 'revoke', 'note')", []).unwrap();
     assert!(!store.auth_entry(k).unwrap().unwrap().active);

@@ -548,11 +548,10 @@ fn seed(env: &Env, db: &Path, n: usize, keep: usize, pairs: &Path) -> Result<Vec
     let tx = conn.transaction().map_err(|e| e.to_string())?;
     {
         let mut insert = tx
-            .prepare("INSERT INTO api_credential (api_key, api_secret_hash, label, seq) VALUES (?1, ?2, 'seeded', ?3)")
+            .prepare("INSERT INTO api_credential (api_key, api_secret_hash, label) VALUES (?1, ?2, 'seeded')")
             .map_err(|e| e.to_string())?;
-        // seq given, as ledgerd gives it: left out, a trigger would give it with an UPDATE a row.
-        for (seq, (key, _, hash)) in (1_i64..).zip(&rows) {
-            insert.execute(rusqlite::params![key, hash, seq]).map_err(|e| e.to_string())?;
+        for (key, _, hash) in &rows {
+            insert.execute([key, hash]).map_err(|e| e.to_string())?;
         }
     }
     tx.commit().map_err(|e| e.to_string())?;
