@@ -67,8 +67,8 @@ pub struct Usage {
     last_used_ms: AtomicI64,
     /// Whether `last_used_ms` is waiting in the usage queue to be written.
     queued: AtomicBool,
-    /// Unix milliseconds of the `last_used_at` the database holds (as far as this entry knows): a
-    /// use within [`USAGE_RESOLUTION_MS`] of it is not queued, since the store would not write it.
+    /// Unix milliseconds of the `last_used_at` the database holds (as far as this process knows):
+    /// a use within [`USAGE_RESOLUTION_MS`] of it is not queued, since the store would not write it.
     written_ms: AtomicI64,
 }
 

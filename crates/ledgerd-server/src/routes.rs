@@ -525,7 +525,6 @@ pub async fn not_found() -> ApiError {
 
 #[cfg(test)]
 mod tests {
-
     use et_api::{RateLimit, WhoAmI};
     use et_core::SecretHash;
     use et_store::AllowedIps;
