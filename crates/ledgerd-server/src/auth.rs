@@ -171,7 +171,7 @@ async fn authenticate(
         metrics.cache_hit();
         return admit(auth, entry, &presented, client, required);
     }
-    if ApiKey::parse(api_key).is_err() {
+    if ApiKey::check(api_key).is_err() {
         return Err(Refusal::Unauthorized);
     }
     if !healthy && state.health.fails_closed() {
@@ -185,27 +185,30 @@ async fn authenticate(
     // Read the epoch before the database: an invalidation after this point prevents caching.
     let epoch = auth.epoch.load(Ordering::SeqCst);
     let store = state.store();
-    let key = api_key.to_owned();
+    // The entry's own copy of the key, made once.
+    let key: Arc<str> = Arc::from(api_key);
     // A point read on a free connection takes a few µs, less than handing it to a blocking thread
     // (a context switch each way, ~20 µs on a busy core): it runs inline when SQLite can answer
     // without waiting, and goes to a blocking thread otherwise.
     // PostgreSQL's read is a round trip: awaited here, without a blocking thread in between.
     let found = if let Some(read) = store.auth_entry_async(&key) {
-        read.await.map(|e| (key, e))
+        read.await
     } else {
         match store.auth_entry_now(&key) {
-            Some(found) => found.map(|e| (key, e)),
-            None => tokio::task::spawn_blocking(move || store.auth_entry(&key).map(|e| (key, e)))
-                .await
-                .map_err(|e| Refusal::Error(ApiError::internal(e)))?,
+            Some(found) => found,
+            None => {
+                let key = key.clone();
+                tokio::task::spawn_blocking(move || store.auth_entry(&key))
+                    .await
+                    .map_err(|e| Refusal::Error(ApiError::internal(e)))?
+            }
         }
     };
-    let (key, found) = found.map_err(|e| Refusal::Error(ApiError::store(e)))?;
+    let found = found.map_err(|e| Refusal::Error(ApiError::store(e)))?;
     // An unknown key is cached as an entry holding a random hash that no secret matches, so probing
     // with unknown keys costs what a wrong secret costs (a cache hit after the first time) and does
     // not reach the database. Registration evicts it: through the API before the 201 is sent, from
     // another process when the watcher sees the audit row.
-    let key: Arc<str> = key.into();
     let entry = Arc::new(match found {
         Some(found) => CachedEntry {
             secret_hash: found.secret_hash.unwrap_or_else(|| {
