@@ -295,25 +295,26 @@ impl ApiKey {
     /// it has not cached, on the request path).
     pub fn check(text: &str) -> Result<(), ApiKeyError> {
         let bytes = text.as_bytes();
-        // A well-formed key in one pass over its bytes; the cases below tell what else is wrong.
-        if bytes.len() == API_KEY_LEN && bytes.starts_with(b"ak_") && bytes[3..].iter().all(|&b| is_lower_hex(b)) {
-            return if checksum_hex(&bytes[3..35]) == bytes[35..] { Ok(()) } else { Err(ApiKeyError::Checksum) };
-        }
-        if text.is_empty() {
-            return Err(ApiKeyError::Empty);
-        }
-        if text.chars().any(char::is_whitespace) {
-            return Err(ApiKeyError::Whitespace);
-        }
-        if !text.starts_with("ak_") {
-            return Err(ApiKeyError::WrongPrefix);
-        }
-        if text.len() != API_KEY_LEN {
-            return Err(ApiKeyError::WrongLength { len: text.chars().count() });
-        }
-        let bytes = text.as_bytes();
-        if let Some(i) = bytes[3..].iter().position(|&b| !is_lower_hex(b)) {
-            return Err(ApiKeyError::NotLowercaseHex { position: i + 4 });
+        // A well-formed key is seen in one pass over its bytes; only a malformed one is examined
+        // to say what is wrong with it.
+        let well_formed =
+            bytes.len() == API_KEY_LEN && bytes.starts_with(b"ak_") && bytes[3..].iter().all(|&b| is_lower_hex(b));
+        if !well_formed {
+            if text.is_empty() {
+                return Err(ApiKeyError::Empty);
+            }
+            if text.chars().any(char::is_whitespace) {
+                return Err(ApiKeyError::Whitespace);
+            }
+            if !text.starts_with("ak_") {
+                return Err(ApiKeyError::WrongPrefix);
+            }
+            if text.len() != API_KEY_LEN {
+                return Err(ApiKeyError::WrongLength { len: text.chars().count() });
+            }
+            if let Some(i) = bytes[3..].iter().position(|&b| !is_lower_hex(b)) {
+                return Err(ApiKeyError::NotLowercaseHex { position: i + 4 });
+            }
         }
         if checksum_hex(&bytes[3..35]) != bytes[35..] {
             return Err(ApiKeyError::Checksum);
